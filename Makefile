@@ -1,0 +1,46 @@
+# trainsim: the two commands are `make run` and `make test` (see README.md).
+#   make run        install missing Debian packages, build (Release), run the default scenario
+#   make test       same set-up, then every test (ctest)
+#   make test-asan  build with AddressSanitizer + UndefinedBehaviorSanitizer and run every test
+#   make bench      build and run the benchmarks in bench/
+BUILD_DIR ?= build
+ASAN_DIR  ?= build-asan
+JOBS      ?= $(shell nproc)
+TRAINSIM  := $(BUILD_DIR)/bin/trainsim
+
+.PHONY: all deps configure build run test test-asan bench format clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+configure: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+
+build: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# Until the step simulation exists, the main job validates the default scenario and prints the
+# resolved specs.
+run: build
+	$(TRAINSIM) run --check
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+test-asan: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAINSIM_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS)
+
+bench: build
+	$(BUILD_DIR)/bin/engine_bench
+	$(BUILD_DIR)/bin/compute_bench
+
+format:
+	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

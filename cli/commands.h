@@ -1,0 +1,24 @@
+// The subcommands of the `trainsim` binary. Each Add*Command registers a CLI11 subcommand whose
+// callback stores the process exit code in `exit_code`.
+#ifndef TRAINSIM_CLI_COMMANDS_H_
+#define TRAINSIM_CLI_COMMANDS_H_
+
+#include <string_view>
+
+#include "CLI/CLI.hpp"
+
+namespace trainsim::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInternal = 1;
+inline constexpr int kExitBadInput = 2;
+
+inline constexpr std::string_view kVersion = TRAINSIM_VERSION;
+
+void AddRunCommand(CLI::App& app, int& exit_code);
+void AddRooflineCommand(CLI::App& app, int& exit_code);
+void AddVersionCommand(CLI::App& app, int& exit_code);
+
+}  // namespace trainsim::cli
+
+#endif  // TRAINSIM_CLI_COMMANDS_H_

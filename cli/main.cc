@@ -1,0 +1,70 @@
+// The `trainsim` command: subcommands run, sweep, optimize, collective, roofline, serve,
+// validate and version. Exit codes: 0 ok, 2 bad input (the message names the file, field path
+// and bad value), 1 internal error. Each subcommand lives in its own cli/*_command.cc.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "cli/commands.h"
+
+namespace {
+
+// A subcommand whose capability trainsim does not have yet: it says so and exits 2, never
+// printing placeholder output.
+void AddUnavailable(CLI::App& app, const char* name, const char* description,
+                    const char* arrives_with, int& exit_code) {
+  CLI::App* sub = app.add_subcommand(name, description);
+  sub->allow_extras();
+  sub->callback([name, arrives_with, &exit_code] {
+    std::fprintf(stderr,
+                 "trainsim %s: not available yet in this version of trainsim (%s).\n", name,
+                 arrives_with);
+    exit_code = trainsim::cli::kExitBadInput;
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace trainsim::cli;
+  CLI::App app{
+      "trainsim: simulate LLM training steps on DGX H100-class clusters.\n"
+      "How long does one step of this model take on this cluster, where does the time go,\n"
+      "and what happens if we change something?",
+      "trainsim"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(kVersion));
+  int exit_code = kExitOk;
+
+  AddRunCommand(app, exit_code);
+  AddRooflineCommand(app, exit_code);
+  AddVersionCommand(app, exit_code);
+  AddUnavailable(app, "sweep", "Run a what-if study: a base scenario and knobs to vary.",
+                 "what-if studies arrive with the planner", exit_code);
+  AddUnavailable(app, "optimize", "Search parallelism plans for the best step time that fits.",
+                 "the parallelism search arrives with the planner", exit_code);
+  AddUnavailable(app, "collective", "nccl-tests-style table for a collective on a cluster.",
+                 "collectives arrive with the network model", exit_code);
+  AddUnavailable(app, "serve", "Serve the gRPC Planner service and dashboards on loopback.",
+                 "the gRPC service arrives with the planner", exit_code);
+  AddUnavailable(app, "validate", "Compare simulated steps with published figures (Megatron SC'21).",
+                 "validation needs the training-step simulation", exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "trainsim: internal error: %s\n", e.what());
+    return kExitInternal;
+  }
+  return exit_code;
+}

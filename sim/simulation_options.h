@@ -1,0 +1,21 @@
+// SimulationOptions: how a step is simulated, independent of what is simulated.
+#ifndef TRAINSIM_SIM_SIMULATION_OPTIONS_H_
+#define TRAINSIM_SIM_SIMULATION_OPTIONS_H_
+
+#include <cstdint>
+
+namespace trainsim {
+
+enum class ExecutorKind { kNative, kSimGrid };
+enum class CollectiveDetail { kBundle, kStep };
+
+struct SimulationOptions {
+  ExecutorKind executor = ExecutorKind::kNative;
+  bool expand = false;  // one simulated rank per GPU instead of per equivalence class
+  uint64_t seed = 1;
+  CollectiveDetail collective_detail = CollectiveDetail::kBundle;
+};
+
+}  // namespace trainsim
+
+#endif  // TRAINSIM_SIM_SIMULATION_OPTIONS_H_

@@ -1,0 +1,109 @@
+// Runs the `trainsim` binary as a user would and checks exit codes and messages.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome Trainsim(const std::string& args) {
+  const std::string command = std::string(TRAINSIM_BINARY) + " " + args + " 2>&1";
+  Outcome outcome;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return outcome;
+  std::array<char, 4096> buffer;
+  size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+std::string Scenario(const std::string& relative) {
+  return std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/" + relative;
+}
+
+TEST(Cli, RunCheckOnTheDefaultScenarioPrintsResolvedSpecs) {
+  const Outcome out = Trainsim("run --check");
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(out.output, HasSubstr("scenario gpt4-moe-16k-h100 (scenarios/default.yaml): valid"));
+  EXPECT_THAT(out.output, HasSubstr("16384 x H100 SXM5 80GB"));
+  EXPECT_THAT(out.output, HasSubstr("hbm_bandwidth: 3.35 TB/s"));  // preset expanded
+}
+
+TEST(Cli, RunCheckJsonPrintsTheResolvedScenario) {
+  const Outcome out = Trainsim("run --check --json " + Scenario("gpt3-175b-h100.yaml"));
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(out.output, HasSubstr("\"global_batch\": \"1536\""));
+}
+
+TEST(Cli, BadScenarioExitsTwoWithPositionPathAndSuggestion) {
+  const std::string file = Scenario("invalid/typos.yaml");
+  const Outcome out = Trainsim("run --check " + file);
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.output, HasSubstr(file + ":7:10: cluster.node.gpu.preset: unknown gpu preset "
+                                           "\"h100-sxn\", did you mean \"h100-sxm\"?"));
+  EXPECT_THAT(out.output, HasSubstr(file + ":8:20: cluster.node.nic_bandwidth:"));
+  EXPECT_THAT(out.output, HasSubstr(file + ":10:1: paralelism: unknown field \"paralelism\", "
+                                           "did you mean \"parallelism\"?"));
+}
+
+TEST(Cli, InconsistentPlanExitsTwoNamingTheNumbers) {
+  const Outcome out = Trainsim("run --check " + Scenario("invalid/plan-mismatch.yaml"));
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.output, HasSubstr("tp*pp*dp*cp = 1280 but the cluster has 1024 GPUs"));
+  EXPECT_THAT(out.output, HasSubstr("does not divide model.layers = 96"));
+}
+
+TEST(Cli, MissingFileExitsTwo) {
+  const Outcome out = Trainsim("run --check /nonexistent.yaml");
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.output, HasSubstr("/nonexistent.yaml: cannot open the scenario file"));
+}
+
+TEST(Cli, RunWithoutCheckSaysTheSimulationIsNotAvailableAndExitsTwo) {
+  const Outcome out = Trainsim("run");
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.output, HasSubstr("not available yet"));
+  EXPECT_THAT(out.output, Not(HasSubstr("step time")));
+}
+
+TEST(Cli, UnavailableSubcommandsSaySoAndExitTwo) {
+  for (const char* sub : {"sweep study.yaml", "optimize", "collective", "serve", "validate"}) {
+    const Outcome out = Trainsim(sub);
+    EXPECT_EQ(out.exit_code, 2) << sub;
+    EXPECT_THAT(out.output, HasSubstr("not available yet")) << sub;
+  }
+}
+
+TEST(Cli, UnknownSubcommandOrFlagExitsTwo) {
+  EXPECT_EQ(Trainsim("frobnicate").exit_code, 2);
+  EXPECT_EQ(Trainsim("run --frobnicate").exit_code, 2);
+  EXPECT_EQ(Trainsim("").exit_code, 2);
+}
+
+TEST(Cli, HelpAndVersionExitZero) {
+  const Outcome help = Trainsim("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, HasSubstr("roofline"));
+  const Outcome run_help = Trainsim("run --help");
+  EXPECT_EQ(run_help.exit_code, 0);
+  EXPECT_THAT(run_help.output, HasSubstr("--check"));
+  const Outcome version = Trainsim("version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.output, HasSubstr("trainsim "));
+}
+
+}  // namespace

@@ -1,0 +1,60 @@
+// ParallelPlan: how one training step is split over the GPUs, and TrainingSpec/PrecisionSpec:
+// what one step processes and in which number formats. config/ builds and validates them
+// (products equal the GPU count, divisibility of layers, heads, experts and batch).
+#ifndef TRAINSIM_WORKLOADS_PARALLEL_PLAN_H_
+#define TRAINSIM_WORKLOADS_PARALLEL_PLAN_H_
+
+#include <cstdint>
+#include <string>
+
+namespace trainsim::workloads {
+
+enum class PipelineSchedule { kGpipe, kOneFOneB, kInterleavedOneFOneB };
+enum class Recompute { kNone, kSelective, kFull };
+
+struct ParallelPlan {
+  int tp = 1;
+  int pp = 1;
+  int dp = 1;
+  int cp = 1;
+  int ep = 1;  // carved out of dp·cp: expert layers shard experts over ep ranks
+  int virtual_stages = 1;
+  bool sequence_parallel = true;
+  PipelineSchedule schedule = PipelineSchedule::kOneFOneB;
+  int microbatch_size = 1;
+  int zero_stage = 1;
+  Recompute recompute = Recompute::kSelective;
+  bool dp_overlap = true;
+  bool tp_overlap = false;
+  bool pp_overlap = true;
+
+  int64_t gpus() const { return int64_t{tp} * pp * dp * cp; }
+};
+
+struct TrainingSpec {
+  int64_t global_batch = 0;  // sequences per optimizer step
+  int64_t sequence_length = 0;
+  int64_t steps = 0;   // of the whole run; 0 when given as tokens
+  double tokens = 0;   // of the whole run; 0 when given as steps
+
+  int64_t tokens_per_step() const { return global_batch * sequence_length; }
+  // Micro-batches each pipeline processes per step.
+  int64_t microbatches(const ParallelPlan& plan) const {
+    return global_batch / (int64_t{plan.dp} * plan.microbatch_size);
+  }
+};
+
+// Number formats by name as compute/ spells them ("bf16", "fp8", "int4-vsq"); the loader has
+// checked each name against compute's format registry.
+struct PrecisionSpec {
+  std::string compute = "bf16";
+  bool sparse_2to4 = false;
+  std::string params = "bf16";
+  std::string grads = "bf16";
+  std::string master_weights = "fp32";
+  std::string optimizer_state = "fp32";
+};
+
+}  // namespace trainsim::workloads
+
+#endif  // TRAINSIM_WORKLOADS_PARALLEL_PLAN_H_
