@@ -7,6 +7,7 @@
 #include "benchmark/benchmark.h"
 #include "compute/gpu_spec.h"
 #include "compute/roofline.h"
+#include "config/scenario_spec.h"
 #include "sim/units.h"
 
 namespace trainsim::compute {
@@ -14,28 +15,10 @@ namespace {
 
 using namespace trainsim::literals;
 
-GpuSpec H100() {
-  // Datasheet values as in compute/catalog/gpus.yaml; model parameters at their defaults.
-  return GpuSpec{
-      .name = "h100-sxm",
-      .sm_count = 132,
-      .l2_cache = 50_MB,
-      .hbm_capacity = 80_GB,
-      .hbm_bandwidth = 3.35_TBps,
-      .tdp = 700_W,
-      .peak_fp32_vector = 66.9_TFLOPS,
-      .peak_tf32 = 494.7_TFLOPS,
-      .peak_bf16 = 989.4_TFLOPS,
-      .peak_fp16 = 989.4_TFLOPS,
-      .peak_fp8 = 1978.9_TFLOPS,
-      .peak_int8 = 1978.9_TFLOPS,
-      .sparsity_2_4 = true,
-      .nvlink_bandwidth = 450_GBps,
-  };
-}
-
 const RooflineModel& Model() {
-  static const RooflineModel model = RooflineModel::Create(H100()).value();
+  // The catalog entry users get with `gpu: h100-sxm`.
+  static const RooflineModel model =
+      RooflineModel::Create(config::GpuFromPreset("h100-sxm").value()).value();
   return model;
 }
 
@@ -79,8 +62,13 @@ void BM_AttentionCausalGqa(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const int64_t s = kSizes[i++ % kSizes.size()];
-    auto r = m.Attention({.batch = 4, .heads = 64, .kv_heads = 8, .seq_q = s, .seq_kv = s,
-                          .head_dim = 128, .causal = true});
+    auto r = m.Attention({.batch = 4,
+                          .heads = 64,
+                          .kv_heads = 8,
+                          .seq_q = s,
+                          .seq_kv = s,
+                          .head_dim = 128,
+                          .causal = true});
     benchmark::DoNotOptimize(r);
   }
 }

@@ -94,8 +94,7 @@ Status ValidateGpuSpec(const GpuSpec& g) {
           fmt::format("gpu.hbm_bandwidth must be > 0, got {}", ToString(g.hbm_bandwidth)));
   require(Finite(g.tdp.value()) && g.tdp.value() > 0,
           fmt::format("gpu.tdp must be > 0, got {}", ToString(g.tdp)));
-  require(Finite(g.static_power.value()) && g.static_power.value() >= 0 &&
-              g.static_power < g.tdp,
+  require(Finite(g.static_power.value()) && g.static_power.value() >= 0 && g.static_power < g.tdp,
           fmt::format("gpu.static_power must be >= 0 and below gpu.tdp ({}), got {}",
                       ToString(g.tdp), ToString(g.static_power)));
   require(Finite(g.boost_clock_ghz) && g.boost_clock_ghz >= 0,

@@ -9,6 +9,7 @@
 #ifndef TRAINSIM_COMPUTE_GPU_SPEC_H_
 #define TRAINSIM_COMPUTE_GPU_SPEC_H_
 
+#include <cstdint>
 #include <string>
 
 #include "sim/status.h"
@@ -19,7 +20,7 @@ namespace trainsim::compute {
 struct GpuSpec {
   // --- Identity and datasheet (compute/catalog/gpus.yaml cites a source for each value) ---
   std::string name{};
-  int sm_count = 0;              // streaming multiprocessors; GEMM tiles run in waves over them
+  int sm_count = 0;                // streaming multiprocessors; GEMM tiles run in waves over them
   Bytes l2_cache{};                // informational: the model does not credit L2 reuse
   Bytes hbm_capacity{};            // memory capacity (used by workloads/ for fit checks)
   BytesPerSecond hbm_bandwidth{};  // peak DRAM bandwidth, datasheet
@@ -37,11 +38,11 @@ struct GpuSpec {
   FlopsPerSecond peak_tf32{};
   FlopsPerSecond peak_bf16{};
   FlopsPerSecond peak_fp16{};
-  FlopsPerSecond peak_fp8{};   // E4M3 and E5M2
+  FlopsPerSecond peak_fp8{};  // E4M3 and E5M2
   FlopsPerSecond peak_int8{};
   FlopsPerSecond peak_int4{};
-  FlopsPerSecond peak_fp6{};   // MXFP6 on block-scaled tensor cores
-  FlopsPerSecond peak_fp4{};   // MXFP4 / NVFP4 on block-scaled tensor cores
+  FlopsPerSecond peak_fp6{};  // MXFP6 on block-scaled tensor cores
+  FlopsPerSecond peak_fp4{};  // MXFP4 / NVFP4 on block-scaled tensor cores
   // Whether tensor cores apply MX / NVFP4 block scales themselves (Blackwell). Without them MX
   // and NVFP4 are dequantised in the kernel and run on FP8 tensor cores.
   bool block_scaled_tensor_cores = false;

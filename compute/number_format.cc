@@ -10,9 +10,9 @@ namespace trainsim::compute {
 namespace {
 
 constexpr std::array kAllFormats = {
-    Format::kFp32,    Format::kTf32,    Format::kBf16,  Format::kFp16,  Format::kFp8E4M3,
-    Format::kFp8E5M2, Format::kInt8,    Format::kInt4,  Format::kInt8Vsq, Format::kInt4Vsq,
-    Format::kMxfp8,   Format::kMxfp6,   Format::kMxfp4, Format::kNvfp4,
+    Format::kFp32,    Format::kTf32,  Format::kBf16,  Format::kFp16,    Format::kFp8E4M3,
+    Format::kFp8E5M2, Format::kInt8,  Format::kInt4,  Format::kInt8Vsq, Format::kInt4Vsq,
+    Format::kMxfp8,   Format::kMxfp6, Format::kMxfp4, Format::kNvfp4,
 };
 
 std::string ValidNames() {
@@ -21,8 +21,9 @@ std::string ValidNames() {
     if (!out.empty()) out += ", ";
     out += FormatName(f);
   }
-  return out + " (\"fp8\" means fp8-e4m3; VSQ takes optional -v<V> and -s<bits>, e.g. "
-               "\"int4-vsq-v32-s6\")";
+  return out +
+         " (\"fp8\" means fp8-e4m3; VSQ takes optional -v<V> and -s<bits>, e.g. "
+         "\"int4-vsq-v32-s6\")";
 }
 
 // Parses a positive decimal integer that is the whole of `s`.
@@ -113,8 +114,8 @@ Status ValidateNumberFormat(const NumberFormat& f) {
           name, f.block_size, NumberFormat::kVsqMinVectorSize, NumberFormat::kVsqMaxVectorSize));
     }
     if (f.scale_bits < 1 || f.scale_bits > 32) {
-      return InvalidArgumentError(fmt::format(
-          "format {}: scale width {} bits is outside [1, 32]", name, f.scale_bits));
+      return InvalidArgumentError(
+          fmt::format("format {}: scale width {} bits is outside [1, 32]", name, f.scale_bits));
     }
     return OkStatus();
   }
@@ -129,20 +130,34 @@ Status ValidateNumberFormat(const NumberFormat& f) {
 
 std::string_view FormatName(Format f) {
   switch (f) {
-    case Format::kFp32: return "fp32";
-    case Format::kTf32: return "tf32";
-    case Format::kBf16: return "bf16";
-    case Format::kFp16: return "fp16";
-    case Format::kFp8E4M3: return "fp8-e4m3";
-    case Format::kFp8E5M2: return "fp8-e5m2";
-    case Format::kInt8: return "int8";
-    case Format::kInt4: return "int4";
-    case Format::kInt8Vsq: return "int8-vsq";
-    case Format::kInt4Vsq: return "int4-vsq";
-    case Format::kMxfp8: return "mxfp8";
-    case Format::kMxfp6: return "mxfp6";
-    case Format::kMxfp4: return "mxfp4";
-    case Format::kNvfp4: return "nvfp4";
+    case Format::kFp32:
+      return "fp32";
+    case Format::kTf32:
+      return "tf32";
+    case Format::kBf16:
+      return "bf16";
+    case Format::kFp16:
+      return "fp16";
+    case Format::kFp8E4M3:
+      return "fp8-e4m3";
+    case Format::kFp8E5M2:
+      return "fp8-e5m2";
+    case Format::kInt8:
+      return "int8";
+    case Format::kInt4:
+      return "int4";
+    case Format::kInt8Vsq:
+      return "int8-vsq";
+    case Format::kInt4Vsq:
+      return "int4-vsq";
+    case Format::kMxfp8:
+      return "mxfp8";
+    case Format::kMxfp6:
+      return "mxfp6";
+    case Format::kMxfp4:
+      return "mxfp4";
+    case Format::kNvfp4:
+      return "nvfp4";
   }
   return "unknown";
 }
@@ -164,8 +179,8 @@ StatusOr<NumberFormat> ParseNumberFormat(std::string_view name) {
   std::string lower(name);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto unknown = [&] {
-    return NotFoundError(fmt::format("unknown number format \"{}\"; valid formats: {}", name,
-                                     ValidNames()));
+    return NotFoundError(
+        fmt::format("unknown number format \"{}\"; valid formats: {}", name, ValidNames()));
   };
   std::string_view s = lower;
   if (s == "fp8") return NumberFormat::Of(Format::kFp8E4M3);

@@ -95,9 +95,8 @@ constexpr NumberFormat NumberFormat::Of(Format f) {
   switch (f) {
     case Format::kInt8Vsq:
     case Format::kInt4Vsq:
-      return NumberFormat{.format = f,
-                          .block_size = kVsqDefaultVectorSize,
-                          .scale_bits = kVsqDefaultScaleBits};
+      return NumberFormat{
+          .format = f, .block_size = kVsqDefaultVectorSize, .scale_bits = kVsqDefaultScaleBits};
     case Format::kMxfp8:
     case Format::kMxfp6:
     case Format::kMxfp4:

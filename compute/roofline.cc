@@ -36,7 +36,18 @@ constexpr double kMaxOpSeconds = 1e6;
 // Byte counts must fit Bytes (int64) with room for sums.
 constexpr double kMaxOpBytes = 1e18;
 
-double CeilDiv(double a, double b) { return std::ceil(a / b); }
+// ceil(a / b) for positive integers a, b (exact below 2^52), given inv_b = 1 / b: a multiply and
+// a truncation instead of a divide and a ceil (x86-64's baseline has no rounding instruction).
+// a·inv_b is within an ulp of a / b, so its truncation is ceil(a / b) or one less, and one exact
+// comparison q·b < a tells which. Quotients beyond int64 (absurd inputs, rejected later by the
+// range checks) take std::ceil.
+double CeilDiv(double a, double b, double inv_b) {
+  const double approx = a * inv_b;
+  if (!(approx < 0x1p62)) return std::ceil(approx);
+  double q = static_cast<double>(static_cast<int64_t>(approx));
+  if (q * b < a) q += 1;
+  return q;
+}
 
 Bytes BitsToBytes(double bits) { return Bytes::FromDouble(std::ceil(bits / 8.0)); }
 
@@ -45,24 +56,83 @@ Status Positive(std::string_view op, std::string_view field, int64_t v) {
   return InvalidArgumentError(fmt::format("{}.{} must be > 0, got {}", op, field, v));
 }
 
+bool IsAttentionFormat(Format f) {
+  switch (f) {
+    case Format::kBf16:
+    case Format::kFp16:
+    case Format::kFp8E4M3:
+    case Format::kFp8E5M2:
+      return true;
+    case Format::kFp32:
+    case Format::kTf32:
+    case Format::kInt8:
+    case Format::kInt4:
+    case Format::kInt8Vsq:
+    case Format::kInt4Vsq:
+    case Format::kMxfp8:
+    case Format::kMxfp6:
+    case Format::kMxfp4:
+    case Format::kNvfp4:
+      return false;
+  }
+  return false;
+}
+
+Status CheckAttention(const AttentionSpec& op) {
+  for (auto [field, v] : {std::pair<std::string_view, int64_t>{"batch", op.batch},
+                          {"heads", op.heads},
+                          {"kv_heads", op.kv_heads},
+                          {"seq_q", op.seq_q},
+                          {"seq_kv", op.seq_kv},
+                          {"head_dim", op.head_dim}}) {
+    if (v <= 0) return Positive("attention", field, v);
+  }
+  if (op.heads % op.kv_heads != 0) {
+    return InvalidArgumentError(fmt::format(
+        "attention.heads ({}) must be a multiple of attention.kv_heads ({}) for grouped-query "
+        "attention",
+        op.heads, op.kv_heads));
+  }
+  if (op.causal && op.seq_q > op.seq_kv) {
+    return InvalidArgumentError(
+        fmt::format("causal attention needs attention.seq_q <= attention.seq_kv, got {} > {}",
+                    op.seq_q, op.seq_kv));
+  }
+  if (!IsAttentionFormat(op.format.format)) {
+    return InvalidArgumentError(
+        fmt::format("attention.format {} is not supported: fused attention kernels take bf16, "
+                    "fp16, fp8-e4m3 or fp8-e5m2",
+                    ToString(op.format)));
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 std::string_view BoundName(Bound b) {
   switch (b) {
-    case Bound::kMath: return "math";
-    case Bound::kMemory: return "memory";
+    case Bound::kMath:
+      return "math";
+    case Bound::kMemory:
+      return "memory";
   }
   return "unknown";
 }
 
 std::string_view MemoryOpKindName(MemoryOpKind k) {
   switch (k) {
-    case MemoryOpKind::kElementwise: return "elementwise";
-    case MemoryOpKind::kLayerNorm: return "layer_norm";
-    case MemoryOpKind::kRmsNorm: return "rms_norm";
-    case MemoryOpKind::kSoftmax: return "softmax";
-    case MemoryOpKind::kOptimizerUpdate: return "optimizer_update";
-    case MemoryOpKind::kCopy: return "copy";
+    case MemoryOpKind::kElementwise:
+      return "elementwise";
+    case MemoryOpKind::kLayerNorm:
+      return "layer_norm";
+    case MemoryOpKind::kRmsNorm:
+      return "rms_norm";
+    case MemoryOpKind::kSoftmax:
+      return "softmax";
+    case MemoryOpKind::kOptimizerUpdate:
+      return "optimizer_update";
+    case MemoryOpKind::kCopy:
+      return "copy";
   }
   return "unknown";
 }
@@ -134,6 +204,18 @@ StatusOr<RooflineModel> RooflineModel::Create(GpuSpec gpu) {
   return RooflineModel(std::move(gpu));
 }
 
+RooflineModel::RooflineModel(GpuSpec gpu)
+    : gpu_(std::move(gpu)),
+      seconds_per_byte_(1.0 / (gpu_.hbm_bandwidth.value() * gpu_.hbm_efficiency)),
+      cuda_op_seconds_per_sm_(gpu_.sm_count /
+                              (gpu_.peak_fp32_vector.value() / 2 * gpu_.math_efficiency)),
+      fp32_flop_seconds_(1.0 / (gpu_.peak_fp32_vector.value() * gpu_.math_efficiency)),
+      inv_sm_count_(1.0 / gpu_.sm_count),
+      inv_tile_m_(1.0 / gpu_.tile_m),
+      inv_tile_n_(1.0 / gpu_.tile_n),
+      inv_tile_k_(1.0 / gpu_.tile_k),
+      headroom_w_(gpu_.tdp.value() - gpu_.static_power.value()) {}
+
 BytesPerSecond RooflineModel::AchievableBandwidth() const {
   return gpu_.hbm_bandwidth * gpu_.hbm_efficiency;
 }
@@ -158,97 +240,93 @@ StatusOr<double> RooflineModel::RidgePoint(const NumberFormat& format, bool spar
   return *rate / AchievableBandwidth();
 }
 
-StatusOr<RooflineResult> RooflineModel::Gemm(const GemmSpec& op) const {
-  for (auto [field, v] : {std::pair<std::string_view, int64_t>{"m", op.m},
-                          {"n", op.n},
-                          {"k", op.k},
-                          {"batch", op.batch}}) {
-    if (Status st = Positive("gemm", field, v); !st.ok()) return st;
+RooflineModel::TileGrid RooflineModel::Tiles(double m, double n, double k, double batch) const {
+  // Every tile is a whole tile_m × tile_n × ceil(K / tile_k)·tile_k block, and the SMs run
+  // ceil(tiles / SMs) waves of them. An edge shorter than the tile runs on a tile shrunk to it,
+  // rounded up to the MMA granularity.
+  const double spec_m = gpu_.tile_m, spec_n = gpu_.tile_n;
+  double tile_m = spec_m, tiles_m = 1;
+  if (m < spec_m) {
+    tile_m = std::min(spec_m, CeilDiv(m, kMinTileM, 1 / kMinTileM) * kMinTileM);
+  } else {
+    tiles_m = CeilDiv(m, spec_m, inv_tile_m_);
   }
-  StatusOr<MathPath> path = ResolveMathPath(gpu_, op.format, op.sparse);
-  if (!path.ok()) return path.status();
+  double tile_n = spec_n, tiles_n = 1;
+  if (n < spec_n) {
+    tile_n = std::min(spec_n, CeilDiv(n, kMinTileN, 1 / kMinTileN) * kMinTileN);
+  } else {
+    tiles_n = CeilDiv(n, spec_n, inv_tile_n_);
+  }
+  TileGrid grid;
+  grid.tiles = tiles_m * tiles_n * batch;
+  grid.waves = CeilDiv(grid.tiles, gpu_.sm_count, inv_sm_count_);
+  grid.tile_macs = tile_m * tile_n * CeilDiv(k, gpu_.tile_k, inv_tile_k_) * gpu_.tile_k;
+  return grid;
+}
+
+StatusOr<RooflineResult> RooflineModel::Gemm(const GemmSpec& op) const {
+  if (op.m <= 0 || op.n <= 0 || op.k <= 0 || op.batch <= 0) {
+    for (auto [field, v] : {std::pair<std::string_view, int64_t>{"m", op.m},
+                            {"n", op.n},
+                            {"k", op.k},
+                            {"batch", op.batch}}) {
+      if (Status st = Positive("gemm", field, v); !st.ok()) return st;
+    }
+  }
+  const internal::PathResult resolved = internal::ResolvePath(gpu_, op.format, op.sparse);
+  if (resolved.error != internal::PathError::kNone) {
+    return ResolveMathPath(gpu_, op.format, op.sparse).status();
+  }
+  const MathPath& path = resolved.path;
 
   const double m = static_cast<double>(op.m), n = static_cast<double>(op.n);
   const double k = static_cast<double>(op.k), batch = static_cast<double>(op.batch);
-  const double sms = gpu_.sm_count;
 
-  // Tile and wave quantisation: every tile is a whole tile_m × tile_n × ceil(K / tile_k)·tile_k
-  // block, and the SMs run ceil(tiles / SMs) waves of them. An edge shorter than the tile runs on
-  // a tile shrunk to it, rounded up to the MMA granularity.
-  const double tile_m = std::min<double>(gpu_.tile_m, CeilDiv(m, kMinTileM) * kMinTileM);
-  const double tile_n = std::min<double>(gpu_.tile_n, CeilDiv(n, kMinTileN) * kMinTileN);
-  const double tiles = CeilDiv(m, tile_m) * CeilDiv(n, tile_n) * batch;
-  const double waves = CeilDiv(tiles, sms);
-  const double tile_macs = tile_m * tile_n * CeilDiv(k, gpu_.tile_k) * gpu_.tile_k;
-  const double sm_macs_per_s = path->dense_peak.value() / 2 * gpu_.math_efficiency *
-                               path->mma_utilisation * path->sparse_speedup / sms;
-  double math_s = waves * tile_macs / sm_macs_per_s;
-  const double padded_macs = tiles * tile_macs;
-  const double cuda_ops = padded_macs * path->cuda_core_ops_per_mac;
+  const TileGrid grid = Tiles(m, n, k, batch);
+  // Seconds one SM takes per MAC on the tensor datapath (or the CUDA cores for FP32).
+  const double mac_seconds_per_sm =
+      gpu_.sm_count / (path.dense_peak.value() / 2 * gpu_.math_efficiency * path.mma_utilisation *
+                       path.sparse_speedup);
+  const double wave_macs = grid.waves * grid.tile_macs;
+  double math_s = wave_macs * mac_seconds_per_sm;
+  const double padded_macs = grid.tiles * grid.tile_macs;
+  const double cuda_ops = padded_macs * path.cuda_core_ops_per_mac;
   if (cuda_ops > 0) {
-    const double sm_ops_per_s = gpu_.peak_fp32_vector.value() / 2 * gpu_.math_efficiency / sms;
-    math_s = std::max(math_s, waves * tile_macs * path->cuda_core_ops_per_mac / sm_ops_per_s);
+    math_s = std::max(math_s, wave_macs * path.cuda_core_ops_per_mac * cuda_op_seconds_per_sm_);
   }
 
   // Compulsory HBM traffic: A, B read once, C written once, at storage size.
   const double in_bits = StorageBitsPerElement(op.format);
   const bool wide_out = op.format.format == Format::kFp32 || op.format.format == Format::kTf32;
   const double out_bits = wide_out ? kWideOutputBits : kNarrowOutputBits;
-  const double a_bits = op.sparse ? m * k / 2 * (in_bits + kSparseMetadataBitsPerKeptElement)
-                                  : m * k * in_bits;
+  const double a_bits =
+      op.sparse ? m * k * 0.5 * (in_bits + kSparseMetadataBitsPerKeptElement) : m * k * in_bits;
   const double total_bits = batch * (a_bits + k * n * in_bits + m * n * out_bits);
-  if (!(total_bits / 8 < kMaxOpBytes)) {
-    return InvalidArgumentError(fmt::format(
-        "gemm {}x{}x{} (batch {}) moves {:.3g} bytes, beyond the model's range", op.m, op.n,
-        op.k, op.batch, total_bits / 8));
+  if (!(total_bits * 0.125 < kMaxOpBytes)) {
+    return InvalidArgumentError(
+        fmt::format("gemm {}x{}x{} (batch {}) moves {:.3g} bytes, beyond the model's range", op.m,
+                    op.n, op.k, op.batch, total_bits / 8));
   }
   const Bytes bytes = BitsToBytes(total_bits);
-  const double memory_s = bytes.value() / AchievableBandwidth().value();
+  const double memory_s = bytes.value() * seconds_per_byte_;
 
   // Energy: every executed MAC (padding included; half of them skipped under 2:4; the zero
   // padding of a short VSQ vector included), the CUDA-core instructions, and HBM bits.
-  const double executed_macs =
-      padded_macs / path->mma_utilisation * (op.sparse ? 0.5 : 1.0);
-  const double energy_j = executed_macs * path->mac_energy.value() +
+  double executed_macs = op.sparse ? padded_macs * 0.5 : padded_macs;
+  if (path.mma_utilisation != 1.0) executed_macs /= path.mma_utilisation;
+  const double energy_j = executed_macs * path.mac_energy.value() +
                           cuda_ops * gpu_.mac_energy_fp32.value() +
                           bytes.value() * 8 * gpu_.hbm_energy_per_bit.value();
   return Finish(math_s, memory_s, Flops(2 * m * n * k * batch), bytes, energy_j);
 }
 
 StatusOr<RooflineResult> RooflineModel::Attention(const AttentionSpec& op) const {
-  for (auto [field, v] : {std::pair<std::string_view, int64_t>{"batch", op.batch},
-                          {"heads", op.heads},
-                          {"kv_heads", op.kv_heads},
-                          {"seq_q", op.seq_q},
-                          {"seq_kv", op.seq_kv},
-                          {"head_dim", op.head_dim}}) {
-    if (Status st = Positive("attention", field, v); !st.ok()) return st;
+  if (Status st = CheckAttention(op); !st.ok()) return st;
+  const internal::PathResult resolved = internal::ResolvePath(gpu_, op.format, /*sparse=*/false);
+  if (resolved.error != internal::PathError::kNone) {
+    return ResolveMathPath(gpu_, op.format, /*sparse=*/false).status();
   }
-  if (op.heads % op.kv_heads != 0) {
-    return InvalidArgumentError(fmt::format(
-        "attention.heads ({}) must be a multiple of attention.kv_heads ({}) for grouped-query "
-        "attention",
-        op.heads, op.kv_heads));
-  }
-  if (op.causal && op.seq_q > op.seq_kv) {
-    return InvalidArgumentError(fmt::format(
-        "causal attention needs attention.seq_q <= attention.seq_kv, got {} > {}", op.seq_q,
-        op.seq_kv));
-  }
-  switch (op.format.format) {
-    case Format::kBf16:
-    case Format::kFp16:
-    case Format::kFp8E4M3:
-    case Format::kFp8E5M2:
-      break;
-    default:
-      return InvalidArgumentError(fmt::format(
-          "attention.format {} is not supported: fused attention kernels take bf16, fp16, "
-          "fp8-e4m3 or fp8-e5m2",
-          ToString(op.format)));
-  }
-  StatusOr<MathPath> path = ResolveMathPath(gpu_, op.format, /*sparse=*/false);
-  if (!path.ok()) return path.status();
+  const MathPath& path = resolved.path;
 
   const double b = static_cast<double>(op.batch), h = static_cast<double>(op.heads);
   const double kvh = static_cast<double>(op.kv_heads), d = static_cast<double>(op.head_dim);
@@ -262,13 +340,15 @@ StatusOr<RooflineResult> RooflineModel::Attention(const AttentionSpec& op) const
   const double flops = backward ? kAttentionBackwardFlopRatio * forward_flops : forward_flops;
 
   // Blocks of 128 query rows per (batch, head) run in waves over the SMs; a partial block costs
-  // a whole one.
-  const double q_blocks = CeilDiv(sq, kAttentionBlockQ);
+  // a whole one. Causal blocks differ in work; the average block stands for all of them, as a
+  // load-balancing scheduler would make it.
+  const double q_blocks = CeilDiv(sq, kAttentionBlockQ, 1 / kAttentionBlockQ);
   const double tiles = b * h * q_blocks;
   const double padded_flops = flops * (q_blocks * kAttentionBlockQ) / sq;
-  const double sm_flops_per_s =
-      path->dense_peak.value() * gpu_.attention_efficiency / gpu_.sm_count;
-  const double math_s = CeilDiv(tiles, gpu_.sm_count) * (padded_flops / tiles) / sm_flops_per_s;
+  const double flop_seconds_per_sm =
+      gpu_.sm_count / (path.dense_peak.value() * gpu_.attention_efficiency);
+  const double math_s =
+      CeilDiv(tiles, gpu_.sm_count, inv_sm_count_) * (padded_flops / tiles) * flop_seconds_per_sm;
 
   // Compulsory traffic. Forward: read Q, K, V; write O and the LSE. Backward: read Q, K, V, O,
   // dO and the LSE; write dQ, dK, dV.
@@ -276,16 +356,16 @@ StatusOr<RooflineResult> RooflineModel::Attention(const AttentionSpec& op) const
   const double q_elems = b * h * sq * d, kv_elems = b * kvh * skv * d;
   const double act = kAttentionActivationBits;
   const double bits =
-      backward ? (q_elems + 2 * kv_elems) * in_bits + 2 * q_elems * act + b * h * sq * kLseBytes * 8 +
-                     (q_elems + 2 * kv_elems) * act
+      backward ? (q_elems + 2 * kv_elems) * in_bits + 2 * q_elems * act +
+                     b * h * sq * kLseBytes * 8 + (q_elems + 2 * kv_elems) * act
                : (q_elems + 2 * kv_elems) * in_bits + q_elems * act + b * h * sq * kLseBytes * 8;
   if (!(bits / 8 < kMaxOpBytes)) {
     return InvalidArgumentError(
         fmt::format("attention moves {:.3g} bytes, beyond the model's range", bits / 8));
   }
   const Bytes bytes = BitsToBytes(bits);
-  const double memory_s = bytes.value() / AchievableBandwidth().value();
-  const double energy_j = padded_flops / 2 * path->mac_energy.value() +
+  const double memory_s = bytes.value() * seconds_per_byte_;
+  const double energy_j = padded_flops / 2 * path.mac_energy.value() +
                           bytes.value() * 8 * gpu_.hbm_energy_per_bit.value();
   return Finish(math_s, memory_s, Flops(flops), bytes, energy_j);
 }
@@ -293,20 +373,24 @@ StatusOr<RooflineResult> RooflineModel::Attention(const AttentionSpec& op) const
 StatusOr<RooflineResult> RooflineModel::Memory(const MemoryOpSpec& op) const {
   const std::string_view kind = MemoryOpKindName(op.kind);
   if (op.bytes_read.count() < 0 || op.bytes_written.count() < 0) {
-    return InvalidArgumentError(fmt::format(
-        "{}: bytes_read and bytes_written must be >= 0, got {} and {}", kind,
-        ToString(op.bytes_read), ToString(op.bytes_written)));
+    return InvalidArgumentError(
+        fmt::format("{}: bytes_read and bytes_written must be >= 0, got {} and {}", kind,
+                    ToString(op.bytes_read), ToString(op.bytes_written)));
   }
   if (!std::isfinite(op.flops.value()) || op.flops.value() < 0) {
     return InvalidArgumentError(
         fmt::format("{}: flops must be >= 0, got {}", kind, op.flops.value()));
   }
+  if (op.bytes_read.value() + op.bytes_written.value() >= kMaxOpBytes) {
+    return InvalidArgumentError(fmt::format("{}: {} + {} is beyond the model's range", kind,
+                                            ToString(op.bytes_read), ToString(op.bytes_written)));
+  }
   const Bytes bytes = op.bytes_read + op.bytes_written;
   if (bytes.count() == 0 && op.flops.value() == 0) {
     return InvalidArgumentError(fmt::format("{}: the op moves no bytes and does no FLOPs", kind));
   }
-  const double math_s = op.flops.value() / (gpu_.peak_fp32_vector.value() * gpu_.math_efficiency);
-  const double memory_s = bytes.value() / AchievableBandwidth().value();
+  const double math_s = op.flops.value() * fp32_flop_seconds_;
+  const double memory_s = bytes.value() * seconds_per_byte_;
   // A CUDA-core FFMA is 2 FLOPs at mac_energy_fp32.
   const double energy_j = op.flops.value() / 2 * gpu_.mac_energy_fp32.value() +
                           bytes.value() * 8 * gpu_.hbm_energy_per_bit.value();
@@ -320,9 +404,8 @@ StatusOr<RooflineResult> RooflineModel::Finish(double math_s, double memory_s, F
   r.bound = math_s >= memory_s ? Bound::kMath : Bound::kMemory;
   // Power cap: above TDP the SM clock drops until static + dynamic energy / busy = TDP. Energy
   // per MAC is held constant (DVFS would also lower the voltage and energy: conservative).
-  const double headroom_w = gpu_.tdp.value() - gpu_.static_power.value();
-  if (busy_s > 0 && dynamic_energy_j > headroom_w * busy_s) {
-    const double capped_s = dynamic_energy_j / headroom_w;
+  if (busy_s > 0 && dynamic_energy_j > headroom_w_ * busy_s) {
+    const double capped_s = dynamic_energy_j / headroom_w_;
     r.clock_scale = busy_s / capped_s;
     r.power_capped = true;
     r.bound = Bound::kMath;
@@ -333,16 +416,21 @@ StatusOr<RooflineResult> RooflineModel::Finish(double math_s, double memory_s, F
     return InvalidArgumentError(fmt::format(
         "the op would take {:.3g} s, beyond the model's range of {:.0g} s", busy_s, kMaxOpSeconds));
   }
-  r.math_time = Time::FromSeconds(math_s);
-  r.memory_time = Time::FromSeconds(memory_s);
-  r.time = Time::FromSeconds(busy_s) + gpu_.kernel_launch_overhead;
+  // One of the two times is the busy time: convert it once.
+  const Time busy = Time::FromSeconds(busy_s);
+  r.math_time = math_s == busy_s ? busy : Time::FromSeconds(math_s);
+  r.memory_time = memory_s == busy_s ? busy : Time::FromSeconds(memory_s);
+  r.time = busy + gpu_.kernel_launch_overhead;
   r.flops = flops;
   r.bytes = bytes;
   r.intensity_flop_per_byte = bytes.count() > 0 ? flops / bytes : 0.0;
-  const double seconds = r.time.seconds();
-  r.achieved = FlopsPerSecond(seconds > 0 ? flops.value() / seconds : 0.0);
   r.energy = Joules(dynamic_energy_j) + gpu_.static_power * r.time;
-  r.power = seconds > 0 ? r.energy / r.time : Watts(0);
+  const double seconds = r.time.seconds();
+  if (seconds > 0) {
+    const double per_second = 1 / seconds;
+    r.achieved = FlopsPerSecond(flops.value() * per_second);
+    r.power = Watts(r.energy.value() * per_second);
+  }
   return r;
 }
 

@@ -1,7 +1,5 @@
 #include "compute/tensor_core.h"
 
-#include <cmath>
-
 #include "fmt/format.h"
 
 namespace trainsim::compute {
@@ -38,15 +36,24 @@ struct Datapath {
 
 Datapath DatapathOf(const GpuSpec& gpu, MathType t) {
   switch (t) {
-    case MathType::kFp32Vector: return {gpu.peak_fp32_vector, gpu.mac_energy_fp32};
-    case MathType::kTf32: return {gpu.peak_tf32, gpu.mac_energy_tf32};
-    case MathType::kBf16: return {gpu.peak_bf16, gpu.mac_energy_bf16};
-    case MathType::kFp16: return {gpu.peak_fp16, gpu.mac_energy_bf16};
-    case MathType::kFp8: return {gpu.peak_fp8, gpu.mac_energy_fp8};
-    case MathType::kInt8: return {gpu.peak_int8, gpu.mac_energy_int8};
-    case MathType::kInt4: return {gpu.peak_int4, gpu.mac_energy_int4};
-    case MathType::kFp6: return {gpu.peak_fp6, gpu.mac_energy_fp8};
-    case MathType::kFp4: return {gpu.peak_fp4, gpu.mac_energy_int4};
+    case MathType::kFp32Vector:
+      return {gpu.peak_fp32_vector, gpu.mac_energy_fp32};
+    case MathType::kTf32:
+      return {gpu.peak_tf32, gpu.mac_energy_tf32};
+    case MathType::kBf16:
+      return {gpu.peak_bf16, gpu.mac_energy_bf16};
+    case MathType::kFp16:
+      return {gpu.peak_fp16, gpu.mac_energy_bf16};
+    case MathType::kFp8:
+      return {gpu.peak_fp8, gpu.mac_energy_fp8};
+    case MathType::kInt8:
+      return {gpu.peak_int8, gpu.mac_energy_int8};
+    case MathType::kInt4:
+      return {gpu.peak_int4, gpu.mac_energy_int4};
+    case MathType::kFp6:
+      return {gpu.peak_fp6, gpu.mac_energy_fp8};
+    case MathType::kFp4:
+      return {gpu.peak_fp4, gpu.mac_energy_int4};
   }
   TRAINSIM_CHECK(false) << "unknown MathType " << static_cast<int>(t);
   return {};
@@ -203,15 +210,15 @@ StatusOr<MathPath> ResolveMathPath(const GpuSpec& gpu, const NumberFormat& forma
     case internal::PathError::kInvalidFormat:
       return ValidateNumberFormat(format);
     case internal::PathError::kUnsupported:
-      return InvalidArgumentError(fmt::format("format {} is not supported on {}: {}",
-                                              ToString(format), gpu.name, r.why));
+      return InvalidArgumentError(
+          fmt::format("format {} is not supported on {}: {}", ToString(format), gpu.name, r.why));
     case internal::PathError::kNoSparsity:
-      return InvalidArgumentError(fmt::format(
-          "2:4 sparsity is not supported on {} (gpu.sparsity_2_4 = false)", gpu.name));
+      return InvalidArgumentError(
+          fmt::format("2:4 sparsity is not supported on {} (gpu.sparsity_2_4 = false)", gpu.name));
     case internal::PathError::kSparseOnCudaCores:
-      return InvalidArgumentError(fmt::format(
-          "2:4 sparsity needs tensor cores, but format {} runs on CUDA cores on {}",
-          ToString(format), gpu.name));
+      return InvalidArgumentError(
+          fmt::format("2:4 sparsity needs tensor cores, but format {} runs on CUDA cores on {}",
+                      ToString(format), gpu.name));
   }
   return InternalError("unknown PathError");
 }
@@ -227,26 +234,40 @@ std::vector<NumberFormat> SupportedFormats(const GpuSpec& gpu) {
 
 std::string_view MathTypeName(MathType t) {
   switch (t) {
-    case MathType::kFp32Vector: return "fp32-vector";
-    case MathType::kTf32: return "tf32";
-    case MathType::kBf16: return "bf16";
-    case MathType::kFp16: return "fp16";
-    case MathType::kFp8: return "fp8";
-    case MathType::kInt8: return "int8";
-    case MathType::kInt4: return "int4";
-    case MathType::kFp6: return "fp6";
-    case MathType::kFp4: return "fp4";
+    case MathType::kFp32Vector:
+      return "fp32-vector";
+    case MathType::kTf32:
+      return "tf32";
+    case MathType::kBf16:
+      return "bf16";
+    case MathType::kFp16:
+      return "fp16";
+    case MathType::kFp8:
+      return "fp8";
+    case MathType::kInt8:
+      return "int8";
+    case MathType::kInt4:
+      return "int4";
+    case MathType::kFp6:
+      return "fp6";
+    case MathType::kFp4:
+      return "fp4";
   }
   return "unknown";
 }
 
 std::string_view ExecutionName(Execution e) {
   switch (e) {
-    case Execution::kNative: return "native";
-    case Execution::kWiderFormat: return "wider-format";
-    case Execution::kDequantToFp8: return "dequant-to-fp8";
-    case Execution::kVsqEmulated: return "vsq-emulated";
-    case Execution::kVsqTensorCore: return "vsq-tensor-core";
+    case Execution::kNative:
+      return "native";
+    case Execution::kWiderFormat:
+      return "wider-format";
+    case Execution::kDequantToFp8:
+      return "dequant-to-fp8";
+    case Execution::kVsqEmulated:
+      return "vsq-emulated";
+    case Execution::kVsqTensorCore:
+      return "vsq-tensor-core";
   }
   return "unknown";
 }

@@ -41,7 +41,7 @@ struct MathPath {
   // CUDA-core instructions per useful MAC for dequantisation or rescaling; they run concurrently
   // with the tensor cores (warp-specialised kernels), so the slower of the two sets the time.
   double cuda_core_ops_per_mac = 0.0;
-  Joules mac_energy{};           // per MAC executed on the datapath (VSQ overhead included)
+  Joules mac_energy{};          // per MAC executed on the datapath (VSQ overhead included)
   double sparse_speedup = 1.0;  // gpu.sparse_speedup for a 2:4-sparse op, else 1
 };
 

@@ -18,20 +18,24 @@ constexpr size_t kArity = 4;
 // heaps over and over.
 constexpr size_t kMinTombstonesToSweep = 1024;
 
-// Heap index from which SiftDown prefetches: the first 8192 entries (192 KiB) stay in L2.
+// Heap index from which SiftDown prefetches. The first 8192 entries (192 KiB) stay in a 512 KiB
+// L2 cache (AMD EPYC Milan, where this was tuned), and prefetching them only costs instructions.
 constexpr size_t kPrefetchFrom = 8192;
+
+// Engine tags identify the engine an EventId came from; they never influence the order of events.
+uint32_t NextEngineTag() {
+  static std::atomic<uint32_t> last_tag{0};
+  return ++last_tag;
+}
 
 }  // namespace
 
-EventEngine::EventEngine() : tag_([] {
-  // Identity only: tags never influence the order of events.
-  static std::atomic<uint32_t> last_tag{0};
-  return ++last_tag;
-}()) {}
+EventEngine::EventEngine() : tag_(NextEngineTag()) {}
 
 EventId EventEngine::ScheduleAt(Time t, Callback cb) {
-  TRAINSIM_CHECK(t >= now_) << "ScheduleAt(" << t.picoseconds() << " ps) is before now() = "
-                            << now_.picoseconds() << " ps; events cannot be scheduled in the past";
+  TRAINSIM_CHECK(t >= now_) << "ScheduleAt(" << t.picoseconds()
+                            << " ps) is before now() = " << now_.picoseconds()
+                            << " ps; events cannot be scheduled in the past";
   return Insert(t, std::move(cb));
 }
 
@@ -67,8 +71,10 @@ bool EventEngine::Cancel(EventId id) {
   Slot& s = slots_[id.slot_];
   if (s.seq != id.seq_) return false;  // ran, running, cancelled, or the slot holds a newer event
   s.seq = 0;
-  s.cb = Callback();  // release what the callback captured now, not when its entry surfaces
   ++tombstones_;
+  // Release what the callback captured now, not when its entry surfaces; destroyed on return,
+  // once the engine is consistent again, because a destructor may call back into the engine.
+  const Callback doomed = std::move(s.cb);
   if (tombstones_ >= kMinTombstonesToSweep && tombstones_ * 2 > heap_.size()) SweepTombstones();
   return true;
 }
@@ -86,6 +92,8 @@ bool EventEngine::RunEventsUpTo(Time limit) {
   while (!heap_.empty() && heap_[0].time <= limit) {
     const Entry top = heap_[0];
     PopTop();
+    // The next event's slot is usually cold in a large heap; start loading it now so the miss
+    // overlaps with running this event.
     if (!heap_.empty()) __builtin_prefetch(&slots_[heap_[0].slot]);
     Slot& s = slots_[top.slot];
     if (s.seq != top.seq) {  // a tombstone surfacing: its slot can be reused now

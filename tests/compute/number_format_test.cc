@@ -80,12 +80,12 @@ TEST(NumberFormat, VsqVectorSizeMustBeBetween16And64) {
 }
 
 TEST(NumberFormat, MicroscalingBlockParametersAreFixedByTheFormat) {
-  EXPECT_FALSE(ValidateNumberFormat({.format = Format::kMxfp4, .block_size = 16, .scale_bits = 8})
-                   .ok());
-  EXPECT_FALSE(ValidateNumberFormat({.format = Format::kBf16, .block_size = 32, .scale_bits = 8})
-                   .ok());
-  EXPECT_TRUE(ValidateNumberFormat({.format = Format::kNvfp4, .block_size = 16, .scale_bits = 8})
-                  .ok());
+  EXPECT_FALSE(
+      ValidateNumberFormat({.format = Format::kMxfp4, .block_size = 16, .scale_bits = 8}).ok());
+  EXPECT_FALSE(
+      ValidateNumberFormat({.format = Format::kBf16, .block_size = 32, .scale_bits = 8}).ok());
+  EXPECT_TRUE(
+      ValidateNumberFormat({.format = Format::kNvfp4, .block_size = 16, .scale_bits = 8}).ok());
 }
 
 }  // namespace

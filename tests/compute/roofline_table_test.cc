@@ -15,14 +15,13 @@ using ::trainsim::compute::testing::H100Sxm;
 RooflineModel Model(const GpuSpec& gpu) { return RooflineModel::Create(gpu).value(); }
 
 TEST(RooflineTable, ResultFieldsCarryTheCliColumnsInSiUnits) {
-  const RooflineResult r =
-      Model(H100Sxm()).Gemm({.m = 4096, .n = 4096, .k = 4096}).value();
+  const RooflineResult r = Model(H100Sxm()).Gemm({.m = 4096, .n = 4096, .k = 4096}).value();
   const auto fields = ResultFields(r);
   std::vector<std::string_view> names;
   for (const ResultField& f : fields) names.push_back(f.name);
   const std::vector<std::string_view> expected = {
-      "time_s",     "tflops",       "bound",       "intensity_flop_per_byte",
-      "bytes",      "flops",        "energy_j",    "power_w",
+      "time_s",      "tflops",       "bound",       "intensity_flop_per_byte",
+      "bytes",       "flops",        "energy_j",    "power_w",
       "clock_scale", "power_capped", "math_time_s", "memory_time_s"};
   EXPECT_EQ(names, expected);
   EXPECT_EQ(std::get<double>(fields[0].value), r.time.seconds());
@@ -41,7 +40,8 @@ TEST(RooflineTable, SweepSizesRunFrom256To16384WithNonPowersOfTwo) {
   for (int64_t p = 256; p <= 16384; p *= 2) {
     EXPECT_NE(std::find(sizes.begin(), sizes.end(), p), sizes.end()) << p;
   }
-  EXPECT_TRUE(std::any_of(sizes.begin(), sizes.end(), [](int64_t s) { return (s & (s - 1)) != 0; }));
+  EXPECT_TRUE(
+      std::any_of(sizes.begin(), sizes.end(), [](int64_t s) { return (s & (s - 1)) != 0; }));
 }
 
 TEST(RooflineTable, SweepCoversEverySupportedFormatAtEverySize) {
@@ -54,8 +54,8 @@ TEST(RooflineTable, SweepCoversEverySupportedFormatAtEverySize) {
       const size_t n = SquareGemmSweepSizes().size();
       EXPECT_EQ(rows[i].format, formats[i / n]);
       EXPECT_EQ(rows[i].size, SquareGemmSweepSizes()[i % n]);
-      const GemmSpec op{.m = rows[i].size, .n = rows[i].size, .k = rows[i].size,
-                        .format = rows[i].format};
+      const GemmSpec op{
+          .m = rows[i].size, .n = rows[i].size, .k = rows[i].size, .format = rows[i].format};
       EXPECT_EQ(rows[i].result.time, m.Gemm(op)->time);
     }
   }

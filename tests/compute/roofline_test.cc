@@ -1,10 +1,27 @@
 #include "compute/roofline.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <new>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "tests/compute/test_gpus.h"
+
+// Counts heap allocations so a test can show that successful model calls never allocate. The
+// replacement applies to this whole test binary and only counts.
+namespace {
+int64_t g_allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t size) {
+  ++g_allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace trainsim::compute {
 namespace {
@@ -44,7 +61,8 @@ RooflineResult Attn(const RooflineModel& m, AttentionSpec op) {
 double Ceil(double a, double b) { return std::ceil(a / b); }
 
 // Time in seconds a math-bound GEMM takes in the model's closed form (before launch overhead).
-double GemmMathSeconds(const GpuSpec& g, double m, double n, double k, double peak, double batch = 1) {
+double GemmMathSeconds(const GpuSpec& g, double m, double n, double k, double peak,
+                       double batch = 1) {
   const double tiles = Ceil(m, g.tile_m) * Ceil(n, g.tile_n) * batch;
   const double tile_macs = 1.0 * g.tile_m * g.tile_n * Ceil(k, g.tile_k) * g.tile_k;
   const double sm_macs_per_s = peak / 2 * g.math_efficiency / g.sm_count;
@@ -175,8 +193,8 @@ TEST(Roofline, TimeStepsUpWhenTilesCrossAMultipleOfTheSmCount) {
 TEST(Roofline, GemmTimeNeverDecreasesInAnyDimension) {
   const RooflineModel m = Model(H100Sxm());
   const int64_t sizes[] = {1, 7, 64, 127, 128, 129, 255, 256, 257, 1000, 4096, 4097, 8192, 16896};
-  for (const NumberFormat& f : {kBf16, kFp8, NumberFormat::Of(Format::kInt4Vsq),
-                                NumberFormat::Of(Format::kMxfp4)}) {
+  for (const NumberFormat& f :
+       {kBf16, kFp8, NumberFormat::Of(Format::kInt4Vsq), NumberFormat::Of(Format::kMxfp4)}) {
     Time prev_m, prev_n, prev_k;
     for (int64_t s : sizes) {
       const Time tm = Gemm(m, {.m = s, .n = 2048, .k = 2048, .format = f}).time;
@@ -198,8 +216,13 @@ TEST(Roofline, GemmTimeNeverDecreasesInAnyDimension) {
 
 TEST(Roofline, AttentionTimeNeverDecreasesInAnyDimension) {
   const RooflineModel m = Model(H100Sxm());
-  const AttentionSpec base{.batch = 2, .heads = 16, .kv_heads = 4, .seq_q = 2048,
-                           .seq_kv = 2048, .head_dim = 128, .causal = true};
+  const AttentionSpec base{.batch = 2,
+                           .heads = 16,
+                           .kv_heads = 4,
+                           .seq_q = 2048,
+                           .seq_kv = 2048,
+                           .head_dim = 128,
+                           .causal = true};
   auto grows = [&](auto set, std::initializer_list<int64_t> values, const char* what) {
     for (bool causal : {false, true}) {
       Time prev;
@@ -236,6 +259,22 @@ TEST(Roofline, SparsitySpeedsUpMathBoundTimeBySpecSpeedup) {
   EXPECT_NEAR(dense.math_time / sparse.math_time, g.sparse_speedup, 1e-6);
   EXPECT_LE(dense.time / sparse.time, 2.0);
   EXPECT_EQ(sparse.flops, dense.flops);  // dense-equivalent FLOPs, as NVIDIA's sparse peaks
+}
+
+TEST(Roofline, SparsityNeverMoreThanDoublesSpeedEvenWhenItRelievesThePowerCap) {
+  GpuSpec g = H100Sxm();
+  g.sparse_speedup = 2.0;
+  const RooflineModel m = Model(g);
+  for (Format f : {Format::kFp8E4M3, Format::kBf16, Format::kMxfp4, Format::kInt4}) {
+    for (int64_t s : {1024, 4096, 8192, 16384}) {
+      GemmSpec op{.m = s, .n = s, .k = s, .format = NumberFormat::Of(f)};
+      const RooflineResult dense = Gemm(m, op);
+      op.sparse = true;
+      const RooflineResult sparse = Gemm(m, op);
+      EXPECT_LE(dense.time / sparse.time, 2.0) << FormatName(f) << " " << s;
+      EXPECT_LE(sparse.time, dense.time) << FormatName(f) << " " << s;
+    }
+  }
 }
 
 TEST(Roofline, SparsityHelpsAMemoryBoundGemmOnlyThroughFewerBytes) {
@@ -313,9 +352,9 @@ TEST(Roofline, AnFp8GemmOverTdpIsClockedDownToExactlyTdp) {
   EXPECT_LT(r.clock_scale, 1.0);
   EXPECT_LE(r.power.value(), g.tdp.value());
   // Over the busy part the GPU draws exactly TDP; the launch gap draws static power only.
-  const double busy_power = (r.energy.value() - g.static_power.value() * r.time.seconds()) /
-                                r.math_time.seconds() +
-                            g.static_power.value();
+  const double busy_power =
+      (r.energy.value() - g.static_power.value() * r.time.seconds()) / r.math_time.seconds() +
+      g.static_power.value();
   EXPECT_NEAR(busy_power, g.tdp.value(), 1e-3);
 }
 
@@ -346,23 +385,28 @@ TEST(Roofline, ALowerTdpSlowsAMathBoundGemm) {
 TEST(Attention, FlopsFollowTheCausalTriangleAndTheBackwardRatio) {
   const RooflineModel m = Model(H100Sxm());
   const double b = 2, h = 16, s = 4096, d = 128;
-  AttentionSpec op{.batch = 2, .heads = 16, .kv_heads = 16, .seq_q = 4096, .seq_kv = 4096,
-                   .head_dim = 128};
+  AttentionSpec op{
+      .batch = 2, .heads = 16, .kv_heads = 16, .seq_q = 4096, .seq_kv = 4096, .head_dim = 128};
   EXPECT_DOUBLE_EQ(Attn(m, op).flops.value(), 4 * b * h * s * s * d);
   op.causal = true;
   EXPECT_DOUBLE_EQ(Attn(m, op).flops.value(), 4 * b * h * (s * (s + 1) / 2) * d);
   op.pass = AttentionPass::kBackward;
   EXPECT_DOUBLE_EQ(Attn(m, op).flops.value(), 2.5 * 4 * b * h * (s * (s + 1) / 2) * d);
   // Bottom-right-aligned causal mask for a short query block against a long KV cache.
-  op = {.batch = 1, .heads = 1, .kv_heads = 1, .seq_q = 16, .seq_kv = 1024, .head_dim = 64,
+  op = {.batch = 1,
+        .heads = 1,
+        .kv_heads = 1,
+        .seq_q = 16,
+        .seq_kv = 1024,
+        .head_dim = 64,
         .causal = true};
   EXPECT_DOUBLE_EQ(Attn(m, op).flops.value(), 4.0 * (16 * (1024 - 16) + 16 * 17 / 2) * 64);
 }
 
 TEST(Attention, GroupedQueryAttentionReadsFewerBytesForTheSameFlops) {
   const RooflineModel m = Model(H100Sxm());
-  AttentionSpec mha{.batch = 1, .heads = 32, .kv_heads = 32, .seq_q = 8192, .seq_kv = 8192,
-                    .head_dim = 128};
+  AttentionSpec mha{
+      .batch = 1, .heads = 32, .kv_heads = 32, .seq_q = 8192, .seq_kv = 8192, .head_dim = 128};
   AttentionSpec gqa = mha;
   gqa.kv_heads = 8;
   const RooflineResult a = Attn(m, mha), b = Attn(m, gqa);
@@ -373,8 +417,13 @@ TEST(Attention, GroupedQueryAttentionReadsFewerBytesForTheSameFlops) {
 
 TEST(Attention, ForwardBytesAreQkvReadAndOutputWritten) {
   const RooflineModel m = Model(H100Sxm());
-  const RooflineResult r = Attn(m, {.batch = 1, .heads = 8, .kv_heads = 2, .seq_q = 1024,
-                                    .seq_kv = 1024, .head_dim = 128, .format = kFp8});
+  const RooflineResult r = Attn(m, {.batch = 1,
+                                    .heads = 8,
+                                    .kv_heads = 2,
+                                    .seq_q = 1024,
+                                    .seq_kv = 1024,
+                                    .head_dim = 128,
+                                    .format = kFp8});
   // Q, K, V in FP8 (1 B), O in BF16 (2 B), log-sum-exp in FP32 per query row.
   const int64_t q = 8 * 1024 * 128, kv = 2 * 1024 * 128;
   EXPECT_EQ(r.bytes.count(), (q + 2 * kv) * 1 + q * 2 + 8 * 1024 * 4);
@@ -401,11 +450,33 @@ TEST(MemoryOps, BuildersCountBytesAndFlopsFromTheirFormulas) {
 
 TEST(MemoryOps, NormsAndOptimizerStepsAreMemoryBoundOnH100) {
   const RooflineModel m = Model(H100Sxm());
-  for (const MemoryOpSpec& op : {LayerNormOp(8192, 8192, kBf16), RmsNormOp(8192, 8192, kBf16),
-                                 SoftmaxOp(8192, 8192, kBf16), AdamUpdateOp(1'000'000'000),
-                                 ElementwiseOp(1 << 28, kBf16, 2, 1, 1.0)}) {
+  for (const MemoryOpSpec& op :
+       {LayerNormOp(8192, 8192, kBf16), RmsNormOp(8192, 8192, kBf16), SoftmaxOp(8192, 8192, kBf16),
+        AdamUpdateOp(1'000'000'000), ElementwiseOp(1 << 28, kBf16, 2, 1, 1.0)}) {
     EXPECT_EQ(m.Memory(op)->bound, Bound::kMemory) << MemoryOpKindName(op.kind);
   }
+}
+
+TEST(Roofline, SuccessfulCallsDoNotAllocate) {
+  const RooflineModel m = Model(H100Sxm());
+  const GemmSpec gemm{.m = 8192, .n = 8192, .k = 8192, .format = kFp8, .sparse = true};
+  const AttentionSpec attention{.batch = 2,
+                                .heads = 32,
+                                .kv_heads = 8,
+                                .seq_q = 4096,
+                                .seq_kv = 4096,
+                                .head_dim = 128,
+                                .causal = true};
+  const MemoryOpSpec copy = CopyOp(1_GiB);
+  const int64_t before = g_allocations;
+  double sink = 0;
+  for (int i = 0; i < 100; ++i) {
+    sink += m.Gemm(gemm)->time.seconds();
+    sink += m.Attention(attention)->time.seconds();
+    sink += m.Memory(copy)->time.seconds();
+  }
+  EXPECT_EQ(g_allocations, before);
+  EXPECT_GT(sink, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,12 +513,21 @@ TEST(Roofline, AGemmBeyondTheModelsRangeIsAnErrorNotACrash) {
   const int64_t huge = int64_t{1} << 40;
   EXPECT_FALSE(m.Gemm({.m = huge, .n = huge, .k = huge}).ok());
   EXPECT_FALSE(m.Gemm({.m = 1 << 20, .n = 1 << 20, .k = 1 << 20, .batch = 1 << 20}).ok());
+  EXPECT_FALSE(m.Attention({.batch = huge,
+                            .heads = huge,
+                            .kv_heads = 1,
+                            .seq_q = huge,
+                            .seq_kv = huge,
+                            .head_dim = huge})
+                   .ok());
+  const Bytes max(std::numeric_limits<int64_t>::max());
+  EXPECT_FALSE(m.Memory({.bytes_read = max, .bytes_written = max}).ok());
 }
 
 TEST(Attention, BadShapesAreErrorsNamingTheField) {
   const RooflineModel m = Model(H100Sxm());
-  const AttentionSpec ok{.batch = 1, .heads = 32, .kv_heads = 8, .seq_q = 128, .seq_kv = 128,
-                         .head_dim = 128};
+  const AttentionSpec ok{
+      .batch = 1, .heads = 32, .kv_heads = 8, .seq_q = 128, .seq_kv = 128, .head_dim = 128};
   AttentionSpec op = ok;
   op.head_dim = 0;
   EXPECT_EQ(m.Attention(op).status().message(), "attention.head_dim must be > 0, got 0");
@@ -495,7 +575,8 @@ TEST(Calibration, Bf16Gemm8192CubedOnH100LandsNearTheMeasured798Tflops) {
 
 TEST(Calibration, Fp8Gemm8192CubedOnH100LandsBetweenMeasuredFp8Figures) {
   // gpus.md §8.2: 1402.6 TFLOP/s (MAMF best shape) and ~1600-1630 (cuBLASLt 8192³).
-  const RooflineResult r = Gemm(Model(H100Sxm()), {.m = 8192, .n = 8192, .k = 8192, .format = kFp8});
+  const RooflineResult r =
+      Gemm(Model(H100Sxm()), {.m = 8192, .n = 8192, .k = 8192, .format = kFp8});
   EXPECT_GE(r.achieved.value(), 1400e12);
   EXPECT_LE(r.achieved.value(), 1650e12);
 }
@@ -515,9 +596,9 @@ TEST(Calibration, An8GiBCopyOnH200MovesAbout4Point3TBPerSecond) {
 
 TEST(Calibration, Bf16FlashAttentionOnH100LandsNearFlashAttention3s740Tflops) {
   // FlashAttention-3 (arXiv 2407.08608): up to 740 TFLOP/s FP16 forward, head dim 128, 16k tokens.
-  const RooflineResult r = Attn(Model(H100Sxm()), {.batch = 1, .heads = 16, .kv_heads = 16,
-                                                   .seq_q = 16384, .seq_kv = 16384,
-                                                   .head_dim = 128});
+  const RooflineResult r = Attn(
+      Model(H100Sxm()),
+      {.batch = 1, .heads = 16, .kv_heads = 16, .seq_q = 16384, .seq_kv = 16384, .head_dim = 128});
   EXPECT_NEAR(r.achieved.value(), 740e12, 0.10 * 740e12);
 }
 

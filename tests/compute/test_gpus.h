@@ -68,6 +68,7 @@ inline GpuSpec A100Sxm80() {
       .mac_energy_fp32 = Joules(35e-12),
       .mac_energy_tf32 = Joules(4.4e-12),
       .mac_energy_bf16 = Joules(2.2e-12),
+      .mac_energy_fp8 = Joules(0),  // no FP8 datapath
       .mac_energy_int8 = Joules(1.1e-12),
       .mac_energy_int4 = Joules(0.55e-12),
   };

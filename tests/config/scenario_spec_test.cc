@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/catalogs.h"
+#include "tests/compute/test_gpus.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -158,6 +159,32 @@ TEST(Catalogs, EveryPresetIsValid) {
                                         "\ntraining: {global_batch: 8, sequence_length: 2048}\n");
     EXPECT_TRUE(spec.ok()) << model << ": " << spec.status().message();
   }
+}
+
+// compute/'s tests build GPUs by hand (compute/ parses no files); they must stay equal to the
+// catalog entries users get by name.
+TEST(Catalogs, ComputeTestFixturesMatchTheGpuCatalog) {
+  const std::pair<const char*, compute::GpuSpec> fixtures[] = {
+      {"h100-sxm", compute::testing::H100Sxm()},
+      {"h200-sxm", compute::testing::H200Sxm()},
+      {"a100-sxm-80gb", compute::testing::A100Sxm80()},
+  };
+  for (const auto& [preset, fixture] : fixtures) {
+    StatusOr<compute::GpuSpec> catalog = GpuFromPreset(preset);
+    ASSERT_TRUE(catalog.ok()) << catalog.status().message();
+    trainsim::v1::Gpu want = GpuSpecToProto(fixture);
+    trainsim::v1::Gpu got = GpuSpecToProto(*catalog);
+    want.clear_name();
+    got.clear_name();
+    EXPECT_EQ(ToYaml(got), ToYaml(want)) << preset;
+  }
+}
+
+TEST(Catalogs, UnknownGpuPresetListsTheCatalog) {
+  StatusOr<compute::GpuSpec> gpu = GpuFromPreset("h100-pcie");
+  ASSERT_FALSE(gpu.ok());
+  EXPECT_THAT(gpu.status().message(), HasSubstr("unknown gpu preset \"h100-pcie\""));
+  EXPECT_THAT(gpu.status().message(), HasSubstr("h100-sxm, h200-sxm, a100-sxm-80gb"));
 }
 
 // The example scenarios in scenarios/ are valid; those in scenarios/invalid/ are not, and say

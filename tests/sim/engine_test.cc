@@ -35,9 +35,7 @@ size_t g_allocations = 0;
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, size_t) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
+[[gnu::noinline]] void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace trainsim {
 namespace {
@@ -294,11 +292,13 @@ TEST(EventEngine, ASteadyStateRunDoesNotAllocate) {
   static_assert(sizeof(Tick) == 3 * sizeof(void*));
   int remaining = 0;
   int64_t sum = 0;
-  for (int i = 0; i < 100; ++i) engine.ScheduleAt(Time::Nanoseconds(i), Tick{&engine, &remaining, &sum});
+  for (int i = 0; i < 100; ++i)
+    engine.ScheduleAt(Time::Nanoseconds(i), Tick{&engine, &remaining, &sum});
   remaining = 200;
   engine.Run();  // warms up: the heap, slot pool and free list reach their steady capacity
   remaining = 100'000;
-  for (int i = 0; i < 100; ++i) engine.ScheduleAfter(Time::Nanoseconds(i), Tick{&engine, &remaining, &sum});
+  for (int i = 0; i < 100; ++i)
+    engine.ScheduleAfter(Time::Nanoseconds(i), Tick{&engine, &remaining, &sum});
   const size_t before = g_allocations;
   engine.Run();
   EXPECT_EQ(g_allocations, before);
