@@ -59,6 +59,12 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string ClosestMatch(std::string_view name, const std::vector<std::string>& candidates) {
+  // A shortened name ("h100" for "h100-sxm") is the likeliest intent.
+  if (name.size() >= 2) {
+    for (const std::string& c : candidates) {
+      if (c.size() > name.size() && c.compare(0, name.size(), name) == 0) return c;
+    }
+  }
   std::string best;
   size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;  // plausible typos only
   for (const std::string& c : candidates) {

@@ -30,6 +30,7 @@ TEST(DidYouMean, SuggestsOnlyPlausibleTypos) {
   EXPECT_EQ(ClosestMatch("paralelism", names), "parallelism");
   EXPECT_EQ(ClosestMatch("trainig", names), "training");
   EXPECT_EQ(ClosestMatch("zzz", names), "");
+  EXPECT_EQ(ClosestMatch("h100", {"b200", "h100-sxm"}), "h100-sxm");  // a prefix beats distance
   EXPECT_EQ(DidYouMean("precison", names), ", did you mean \"precision\"?");
 }
 
