@@ -17,6 +17,7 @@ inline constexpr std::string_view kVersion = TRAINSIM_VERSION;
 
 void AddRunCommand(CLI::App& app, int& exit_code);
 void AddRooflineCommand(CLI::App& app, int& exit_code);
+void AddCollectiveCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
 
 }  // namespace trainsim::cli

@@ -133,14 +133,14 @@ namespace {
 // Collects problems with the positions of the fields they name.
 class Checker {
  public:
-  explicit Checker(const LoadedScenario& loaded) : loaded_(loaded) {}
+  explicit Checker(const SourceMap& sources) : sources_(sources) {}
   void Fail(const std::string& path, std::string message) {
-    diagnostics_.Add(loaded_.sources.Find(path), path, std::move(message));
+    diagnostics_.Add(sources_.Find(path), path, std::move(message));
   }
   const Diagnostics& diagnostics() const { return diagnostics_; }
 
  private:
-  const LoadedScenario& loaded_;
+  const SourceMap& sources_;
   Diagnostics diagnostics_;
 };
 
@@ -405,7 +405,7 @@ void CheckTraining(const workloads::TrainingSpec& training, const workloads::Par
 
 StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
   const v1::Scenario& s = loaded.scenario;
-  Checker check(loaded);
+  Checker check(loaded.sources);
   ScenarioSpec spec;
   spec.name = s.name();
   spec.description = s.description();
@@ -446,6 +446,33 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
   };
   if (!check.diagnostics().empty()) return check.diagnostics().ToStatus();
   return spec;
+}
+
+StatusOr<topology::ClusterSpec> LoadClusterText(std::string_view text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    Diagnostics d;
+    d.Add({file, e.mark.line + 1, e.mark.column + 1}, "", "syntax error: " + e.msg);
+    return d.ToStatus();
+  }
+  const Catalogs& catalogs = BuiltinCatalogs();
+  Diagnostics diagnostics;
+  SourceMap sources;
+  LoadContext context{.file = file,
+                      .presets = &catalogs.presets,
+                      .registries = &catalogs.registries,
+                      .diagnostics = &diagnostics,
+                      .sources = &sources};
+  v1::Cluster proto;
+  LoadMessage(root, "cluster", proto, context);
+  if (diagnostics.empty()) ApplyDefaults(proto, "cluster", sources, diagnostics);
+  if (!diagnostics.empty()) return diagnostics.ToStatus();
+  Checker check(sources);
+  topology::ClusterSpec cluster = BuildCluster(proto, check);
+  if (!check.diagnostics().empty()) return check.diagnostics().ToStatus();
+  return cluster;
 }
 
 StatusOr<compute::GpuSpec> GpuFromPreset(const std::string& name) {

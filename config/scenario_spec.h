@@ -35,6 +35,10 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded);
 compute::GpuSpec GpuSpecFromProto(const trainsim::v1::Gpu& gpu);
 trainsim::v1::Gpu GpuSpecToProto(const compute::GpuSpec& gpu);
 
+// A cluster on its own, from the YAML text of a trainsim.v1.Cluster (presets allowed), for tools
+// that need no model (`trainsim collective`). `file` names the text in diagnostics.
+StatusOr<topology::ClusterSpec> LoadClusterText(std::string_view text, const std::string& file);
+
 // A GPU preset by name (e.g. "h100-sxm"), validated. Unknown names list the presets.
 StatusOr<compute::GpuSpec> GpuFromPreset(const std::string& name);
 

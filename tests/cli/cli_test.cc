@@ -81,11 +81,35 @@ TEST(Cli, RunWithoutCheckSaysTheSimulationIsNotAvailableAndExitsTwo) {
 }
 
 TEST(Cli, UnavailableSubcommandsSaySoAndExitTwo) {
-  for (const char* sub : {"sweep study.yaml", "optimize", "collective", "serve", "validate"}) {
+  for (const char* sub : {"sweep study.yaml", "optimize", "serve", "validate"}) {
     const Outcome out = Trainsim(sub);
     EXPECT_EQ(out.exit_code, 2) << sub;
     EXPECT_THAT(out.output, HasSubstr("not available yet")) << sub;
   }
+}
+
+TEST(Cli, CollectivePrintsAnNcclTestsTable) {
+  const Outcome out = Trainsim("collective --cluster dgx-h100 --nodes 1 --op allreduce --min 1MiB "
+                               "--max 4MiB --algo ring");
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(out.output, HasSubstr("busbw"));
+  EXPECT_THAT(out.output, HasSubstr("1048576"));
+  EXPECT_THAT(out.output, HasSubstr("4194304"));
+  const Outcome json = Trainsim("collective --nodes 2 --min 8B --max 8B --json");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_THAT(json.output, HasSubstr("\"busbw_gbps\""));
+  EXPECT_THAT(json.output, HasSubstr("\"algo\""));
+}
+
+TEST(Cli, CollectiveBadInputExitsTwo) {
+  const Outcome sharp = Trainsim("collective --nodes 2 --algo sharp --min 1MiB --max 1MiB");
+  EXPECT_EQ(sharp.exit_code, 2);
+  EXPECT_THAT(sharp.output, HasSubstr("sharp.enabled is false"));
+  const Outcome big = Trainsim("collective --nodes 1 --gpus 16");
+  EXPECT_EQ(big.exit_code, 2);
+  EXPECT_THAT(big.output, HasSubstr("only 8 GPUs"));
+  EXPECT_EQ(Trainsim("collective --cluster dgx-h200").exit_code, 2);
+  EXPECT_EQ(Trainsim("collective --op allredcue").exit_code, 2);
 }
 
 TEST(Cli, UnknownSubcommandOrFlagExitsTwo) {

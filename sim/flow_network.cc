@@ -1,0 +1,607 @@
+#include "sim/flow_network.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "sim/check.h"
+
+namespace trainsim {
+namespace {
+
+// The due-event order: time, then id (Start order).
+bool DueBefore(const auto& a, const auto& b) {
+  return a.time != b.time ? a.time < b.time : a.id < b.id;
+}
+
+// A BundleId is (serial << kSlotBits) | slot: ids sort in Start order, and the slot finds the
+// bundle without a map. 24 bits allow 16.7M bundles at once; 40 bits of serial, 1.1e12 Starts.
+constexpr int kSlotBits = 24;
+constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
+constexpr uint64_t kMaxSerial = (uint64_t{1} << (64 - kSlotBits)) - 1;
+
+constexpr double kPsPerSecond = 1e12;
+
+// Progress is kept in doubles; each update subtracts with a relative error near 1e-16 of the
+// bundle's size, so a remainder below this fraction is noise, not data, and counts as sent
+// (otherwise it could cost one more picosecond and one more event).
+constexpr double kSentFraction = 1e-12;
+
+// Time to send `bytes` at `rate`, rounded up to the next picosecond so a bundle never finishes
+// before its bytes are sent. bytes·1e12/rate rather than bytes/rate·1e12: with round operands
+// (1 GiB at 50 GB/s) the product and the quotient are exact, so closed forms hold to the ps.
+Time TimeToSend(double bytes, double rate) {
+  const double ps = std::ceil(bytes * kPsPerSecond / rate);
+  TRAINSIM_CHECK(ps < 9.2e18) << "sending " << bytes << " B at " << rate
+                              << " B/s takes longer than the range of Time";
+  return Time::Picoseconds(static_cast<int64_t>(ps));
+}
+
+double BytesIn(double rate, Time elapsed) {
+  return rate * static_cast<double>(elapsed.picoseconds()) / kPsPerSecond;
+}
+
+}  // namespace
+
+FlowNetwork::FlowNetwork(EventEngine& engine, std::vector<BytesPerSecond> capacities)
+    : engine_(engine) {
+  const size_t n = capacities.size();
+  TRAINSIM_CHECK(n < std::numeric_limits<uint32_t>::max()) << n << " links is over 2^32 - 1";
+  links_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double c = capacities[i].value();
+    TRAINSIM_CHECK(c > 0 && std::isfinite(c))
+        << "link " << i << " has capacity " << c << " B/s; capacities must be positive";
+    links_[i].capacity = c;
+  }
+  counters_.resize(n);
+  hop_of_link_.resize(n);
+}
+
+FlowNetwork::~FlowNetwork() {
+  engine_.Cancel(timer_);
+  engine_.Cancel(solve_event_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting and ending bundles
+
+BundleId FlowNetwork::Start(const BundleSpec& spec, EventCallback on_done) {
+  TRAINSIM_CHECK(on_done) << "FlowNetwork::Start was given an empty completion callback";
+  TRAINSIM_CHECK(spec.bytes >= Bytes(0)) << "bundle bytes " << spec.bytes.count() << " < 0";
+  TRAINSIM_CHECK(spec.latency >= Time::Zero())
+      << "bundle latency " << spec.latency.picoseconds() << " ps < 0";
+  TRAINSIM_CHECK(spec.multiplicity >= 1) << "bundle multiplicity " << spec.multiplicity << " < 1";
+  const double cap = spec.rate_cap.value();
+  TRAINSIM_CHECK(cap >= 0 && std::isfinite(cap)) << "bundle rate cap " << cap << " B/s";
+  TRAINSIM_CHECK(next_serial_ <= kMaxSerial) << "more than 2^40 bundles started";
+
+  const uint32_t slot = AllocateSlot();
+  Bundle& b = bundles_[slot];
+  CopyPath(b, spec.path);
+  const Time now = engine_.now();
+  b.id = (next_serial_++ << kSlotBits) | slot;
+  b.bytes = spec.bytes.value();
+  b.remaining = b.bytes;
+  b.rate = 0;
+  b.cap = cap;
+  b.updated_at = now;
+  b.latency = spec.latency;
+  b.on_done = std::move(on_done);
+  ++active_;
+  if (b.bytes == 0 || (b.hops.empty() && cap == 0)) {
+    // Nothing to send, or nothing to slow it down: only the latency is left.
+    b.remaining = 0;
+    b.phase = Phase::kLatency;
+    QueueAt(slot, now + b.latency);
+  } else if (b.hops.empty()) {
+    b.phase = Phase::kSending;
+    b.rate = cap;
+    QueueAt(slot, now + TimeToSend(b.bytes, cap));
+  } else {
+    b.phase = Phase::kSending;
+    Attach(slot);
+    started_.push_back(slot);
+    RequestSolve();
+  }
+  if (!in_timer_) ArmTimer();
+  return BundleId{b.id};
+}
+
+uint32_t FlowNetwork::AllocateSlot() {
+  if (!free_slots_.empty()) {
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  TRAINSIM_CHECK(bundles_.size() < kSlotMask) << "more than 2^24 bundles active at once";
+  bundles_.emplace_back();
+  return static_cast<uint32_t>(bundles_.size() - 1);
+}
+
+// Copies the path with repeated links merged (weights add up), in first-appearance order.
+void FlowNetwork::CopyPath(Bundle& b, std::span<const FlowHop> path) {
+  b.hops.clear();
+  const uint64_t epoch = ++epoch_;
+  for (const FlowHop& h : path) {
+    const uint32_t l = h.link.value;
+    TRAINSIM_CHECK(l < links_.size())
+        << "bundle hop names link " << l << " but the network has " << links_.size();
+    TRAINSIM_CHECK(h.weight >= 1) << "bundle hop on link " << l << " has weight 0";
+    if (links_[l].stamp == epoch) {
+      Hop& hop = b.hops[hop_of_link_[l]];
+      TRAINSIM_CHECK(hop.weight <= std::numeric_limits<uint32_t>::max() - h.weight)
+          << "weights on link " << l << " add up to more than 2^32 - 1";
+      hop.weight += h.weight;
+    } else {
+      links_[l].stamp = epoch;
+      hop_of_link_[l] = static_cast<uint32_t>(b.hops.size());
+      b.hops.push_back(Hop{.link = l, .weight = h.weight, .use_index = 0});
+    }
+  }
+}
+
+void FlowNetwork::Attach(uint32_t slot) {
+  Bundle& b = bundles_[slot];
+  const Time now = engine_.now();
+  for (uint32_t i = 0; i < b.hops.size(); ++i) {
+    Hop& hop = b.hops[i];
+    Link& link = links_[hop.link];
+    if (link.uses.empty()) {
+      counters_[hop.link].since = now;
+    } else {
+      MarkStale(hop.link);  // those already there may slow down: re-fill them at once
+    }
+    TRAINSIM_CHECK(link.weight <= std::numeric_limits<uint32_t>::max() - hop.weight)
+        << "flows through link " << hop.link << " add up to more than 2^32 - 1";
+    link.weight += hop.weight;
+    hop.use_index = static_cast<uint32_t>(link.uses.size());
+    link.uses.push_back(
+        LinkUse{.bundle = slot, .hop = i, .weight = static_cast<double>(hop.weight)});
+  }
+}
+
+// Removes the bundle from its links' lists (swap with the last entry). Links still in use are
+// stale: the bundles left on them may now go faster.
+void FlowNetwork::Detach(uint32_t slot) {
+  const Time now = engine_.now();
+  for (const Hop& hop : bundles_[slot].hops) {
+    Link& link = links_[hop.link];
+    const uint32_t at = hop.use_index;
+    const LinkUse moved = link.uses.back();
+    link.uses[at] = moved;
+    bundles_[moved.bundle].hops[moved.hop].use_index = at;
+    link.uses.pop_back();
+    link.weight -= hop.weight;
+    if (link.uses.empty()) {
+      counters_[hop.link].busy += now - counters_[hop.link].since;
+    } else {
+      MarkStale(hop.link);
+    }
+  }
+}
+
+void FlowNetwork::MarkStale(uint32_t link) {
+  if (links_[link].stale) return;
+  links_[link].stale = true;
+  stale_links_.push_back(link);
+}
+
+void FlowNetwork::RequestSolve() {
+  if (solve_pending_) return;
+  solve_pending_ = true;
+  solve_event_ = engine_.ScheduleAt(engine_.now(), [this] {
+    solve_pending_ = false;
+    Solve();
+  });
+}
+
+// All of the bundle's bytes are through: credit the rest to its links, free its bandwidth and
+// wait out its latency.
+void FlowNetwork::LastByteSent(uint32_t slot) {
+  Bundle& b = bundles_[slot];
+  const Time now = engine_.now();
+  Credit(b, b.remaining);
+  b.remaining = 0;
+  b.rate = 0;
+  b.updated_at = now;
+  Detach(slot);
+  b.phase = Phase::kLatency;
+  QueueAt(slot, now + b.latency);
+  if (!stale_links_.empty()) RequestSolve();
+}
+
+void FlowNetwork::OnTimer() {
+  timer_ = EventId();
+  const Time now = engine_.now();
+  in_timer_ = true;
+  while (!due_.empty() && due_[0].time <= now) {
+    const uint32_t slot = due_[0].slot;
+    Bundle& b = bundles_[slot];
+    if (b.phase == Phase::kSending) {
+      LastByteSent(slot);  // requeues it at now + latency: a zero latency comes round again
+      continue;
+    }
+    Unqueue(slot);
+    EventCallback done = std::move(b.on_done);
+    b.id = 0;
+    b.phase = Phase::kFree;
+    free_slots_.push_back(slot);
+    --active_;
+    done();  // may Start bundles, which may reuse the slot and grow bundles_
+  }
+  in_timer_ = false;
+  ArmTimer();
+}
+
+void FlowNetwork::ArmTimer() {
+  if (due_.empty()) {
+    engine_.Cancel(timer_);
+    timer_ = EventId();
+    return;
+  }
+  const Time t = due_[0].time;
+  if (timer_.valid() && timer_time_ == t) return;
+  engine_.Cancel(timer_);
+  timer_time_ = t;
+  timer_ = engine_.ScheduleAt(t, [this] { OnTimer(); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Solving
+
+// A solve re-fills a set S of bundles by progressive filling while every other bundle keeps its
+// rate, then checks the result against the characterisation of max-min fairness (Bertsekas and
+// Gallager, "Data Networks", ch. 6): a feasible allocation is max-min fair iff every bundle has a
+// bottleneck, a saturated link on which no bundle has a higher per-flow rate (or is at its cap).
+// Bundles that lose their bottleneck join S and the round repeats. Only bundles on links that S
+// crosses can lose one, so a change ripples no further than it must: one bundle ending in a
+// large all-to-all re-fills its neighbourhood, not the whole network. S starts as the new bundles
+// and those on links whose set of bundles changed; after kLocalRounds rounds it takes in their
+// whole connected components, whose fill needs no check (nothing outside them can be unfair),
+// which bounds a solve at a few times the cost of re-filling the components from scratch.
+namespace {
+constexpr int kLocalRounds = 6;
+// Relative slack under which a link counts as saturated and a rate as the fastest on its link.
+// Far above the rounding of a sum of rates (~1e-16 per term), far below anything measurable.
+constexpr double kFairTolerance = 1e-10;
+}  // namespace
+
+void FlowNetwork::Solve() {
+  ++epoch_;
+  solve_bundles_.clear();
+  solve_links_.clear();
+  for (const uint32_t s : started_) Join(s);
+  started_.clear();
+  for (const uint32_t l : stale_links_) {
+    links_[l].stale = false;
+    for (const LinkUse& use : links_[l].uses) Join(use.bundle);
+  }
+  stale_links_.clear();
+  if (solve_bundles_.empty()) return;
+  ++solve_count_;
+  for (int round = 1;; ++round) {
+    if (round == kLocalRounds) JoinComponents();
+    const bool closed = Refill();
+    if (closed || Validate()) break;
+  }
+  ApplyRates();
+  ArmTimer();
+}
+
+void FlowNetwork::Join(uint32_t slot) {
+  Bundle& b = bundles_[slot];
+  if (b.stamp == epoch_) return;
+  b.stamp = epoch_;
+  solve_bundles_.push_back(slot);
+  for (const Hop& hop : b.hops) {
+    if (links_[hop.link].stamp == epoch_) continue;
+    links_[hop.link].stamp = epoch_;
+    solve_links_.push_back(hop.link);
+  }
+}
+
+// Grows S to the connected components (bundles linked through shared links) that contain it:
+// breadth-first, as Join appends the links of each bundle it takes in.
+void FlowNetwork::JoinComponents() {
+  for (size_t i = 0; i < solve_links_.size(); ++i) {
+    for (const LinkUse& use : links_[solve_links_[i]].uses) Join(use.bundle);
+  }
+}
+
+double FlowNetwork::RateInSolve(const Bundle& b) const {
+  return b.stamp == epoch_ ? b.new_rate : b.rate;
+}
+
+// Weighted progressive filling of S with a heap of candidate levels, in the capacity the other
+// bundles leave. All unfrozen bundles share the current level λ, so link l saturates at
+// λ_l = slack_l / unfrozen weight_l. Freezing a bundle at λ ≤ λ_l can only raise λ_l of its
+// other links (it stops growing there), so a heap entry is a lower bound on its link's level:
+// Freeze only updates the sums, and an entry that pops below its link's current level goes back
+// in at that level. The loop stops once every bundle is frozen. Returns true if no other bundle
+// shares a link with S: S is then a union of components, and its fill is the exact answer.
+bool FlowNetwork::Refill() {
+  fill_.clear();
+  bool closed = true;
+  for (const uint32_t l : solve_links_) {
+    Link& link = links_[l];
+    double slack = link.capacity;
+    double unfrozen = 0;
+    if (link.uses.size() == 1) {
+      unfrozen = link.weight;  // its one user is in S (that is how the link got here)
+    } else {
+      for (const LinkUse& use : link.uses) {
+        const Bundle& b = bundles_[use.bundle];
+        if (b.stamp == epoch_) {
+          unfrozen += use.weight;
+        } else {
+          slack -= use.weight * b.rate;
+          closed = false;
+        }
+      }
+    }
+    // Fixed bundles may hold all of it (then S gets nothing here, and the check that follows
+    // makes the faster of them join S).
+    link.slack = std::max(slack, 0.0);
+    link.unfrozen = unfrozen;
+    fill_.push_back(Fill{.level = link.slack / unfrozen, .key = l});
+  }
+  for (const uint32_t s : solve_bundles_) {
+    Bundle& b = bundles_[s];
+    b.frozen = false;
+    if (b.cap > 0) fill_.push_back(Fill{.level = b.cap, .key = kCapKey | s});
+  }
+  std::make_heap(fill_.begin(), fill_.end(), FillAfter());
+  size_t unfrozen_bundles = solve_bundles_.size();
+  while (unfrozen_bundles > 0) {
+    TRAINSIM_CHECK(!fill_.empty()) << "progressive filling ran out of candidates";
+    std::pop_heap(fill_.begin(), fill_.end(), FillAfter());
+    const Fill f = fill_.back();
+    fill_.pop_back();
+    const auto index = static_cast<uint32_t>(f.key);
+    if ((f.key & kCapKey) != 0) {
+      if (!bundles_[index].frozen) {
+        Freeze(index, f.level, kAtCap);
+        --unfrozen_bundles;
+      }
+      continue;
+    }
+    Link& link = links_[index];
+    if (link.unfrozen == 0) continue;  // saturated, or all its bundles froze elsewhere
+    const double level = link.slack / link.unfrozen;
+    if (level > f.level) {  // it rose since this entry was queued
+      fill_.push_back(Fill{.level = level, .key = index});
+      std::push_heap(fill_.begin(), fill_.end(), FillAfter());
+      continue;
+    }
+    // Saturates now. (Rounding can leave `level` a hair below f.level: levels never fall.)
+    link.unfrozen = 0;  // closes the link, so Freeze leaves it alone
+    for (const LinkUse& use : link.uses) {
+      const Bundle& b = bundles_[use.bundle];
+      if (b.stamp != epoch_ || b.frozen) continue;
+      Freeze(use.bundle, f.level, index);
+      --unfrozen_bundles;
+    }
+  }
+  return closed;
+}
+
+void FlowNetwork::Freeze(uint32_t slot, double level, uint32_t bottleneck) {
+  Bundle& b = bundles_[slot];
+  b.frozen = true;
+  b.new_rate = level;
+  b.bottleneck = bottleneck;
+  for (const Hop& hop : b.hops) {
+    Link& link = links_[hop.link];
+    if (link.unfrozen == 0) continue;
+    const double w = hop.weight;
+    link.slack -= w * level;
+    link.unfrozen -= w;
+  }
+}
+
+// Returns true if the filled S together with the fixed bundles is max-min fair; otherwise the
+// bundles that break it have joined S. Links outside S's links are unchanged, and so is every
+// fixed bundle whose bottleneck lies outside them.
+bool FlowNetwork::Validate() {
+  for (const uint32_t l : solve_links_) {
+    Link& link = links_[l];
+    double load = 0;
+    double fastest = 0;
+    for (const LinkUse& use : link.uses) {
+      const double rate = RateInSolve(bundles_[use.bundle]);
+      load += use.weight * rate;
+      fastest = std::max(fastest, rate);
+    }
+    link.slack = link.capacity - load;
+    link.max_rate = fastest;
+  }
+  joining_.clear();
+  // A bundle of S froze on a link where a fixed bundle goes faster: that one takes more than its
+  // share there and must be re-filled too.
+  for (const uint32_t s : solve_bundles_) {
+    const Bundle& b = bundles_[s];
+    if (b.bottleneck == kAtCap) continue;
+    const Link& link = links_[b.bottleneck];
+    if (b.new_rate >= link.max_rate * (1 - kFairTolerance)) continue;
+    for (const LinkUse& use : link.uses) {
+      const Bundle& other = bundles_[use.bundle];
+      if (other.stamp != epoch_ && other.rate > b.new_rate) joining_.push_back(use.bundle);
+    }
+  }
+  // A fixed bundle on a link of S must still have a bottleneck.
+  const uint64_t round = ++check_round_;
+  for (const uint32_t l : solve_links_) {
+    for (const LinkUse& use : links_[l].uses) {
+      Bundle& b = bundles_[use.bundle];
+      if (b.stamp == epoch_ || b.checked == round) continue;
+      b.checked = round;
+      if (!HasBottleneck(b)) joining_.push_back(use.bundle);
+    }
+  }
+  for (const uint32_t s : joining_) Join(s);
+  return joining_.empty();
+}
+
+// For a fixed bundle: keeps or finds a link that is saturated and on which it is the fastest.
+bool FlowNetwork::HasBottleneck(Bundle& b) {
+  if (b.bottleneck == kAtCap || links_[b.bottleneck].stamp != epoch_) return true;
+  const double slow_enough = b.rate * (1 + kFairTolerance);
+  for (const Hop& hop : b.hops) {
+    const Link& link = links_[hop.link];
+    double slack = link.slack;
+    double fastest = link.max_rate;
+    if (link.stamp != epoch_) {  // untouched by S: its state is that of the last solve
+      slack = link.capacity;
+      fastest = 0;
+      for (const LinkUse& use : link.uses) {
+        const double rate = bundles_[use.bundle].rate;
+        slack -= use.weight * rate;
+        fastest = std::max(fastest, rate);
+      }
+    }
+    if (slack <= link.capacity * kFairTolerance && fastest <= slow_enough) {
+      b.bottleneck = hop.link;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Bundles whose rate changed bank their progress at the old rate and get a new finish time;
+// the others keep theirs, so an unrelated start never perturbs a finish by rounding.
+void FlowNetwork::ApplyRates() {
+  const Time now = engine_.now();
+  for (const uint32_t s : solve_bundles_) {
+    Bundle& b = bundles_[s];
+    if (b.new_rate == b.rate) continue;
+    TRAINSIM_CHECK(b.new_rate > 0) << "a solve left bundle " << b.id << " without bandwidth";
+    Advance(b, now);
+    b.rate = b.new_rate;
+    QueueAt(s, b.remaining == 0 ? now : now + TimeToSend(b.remaining, b.rate));
+  }
+}
+
+void FlowNetwork::Advance(Bundle& b, Time now) {
+  double sent = BytesSentSince(b, now);
+  b.remaining -= sent;
+  if (b.remaining <= b.bytes * kSentFraction) {
+    sent += b.remaining;
+    b.remaining = 0;
+  }
+  b.updated_at = now;
+  Credit(b, sent);
+}
+
+void FlowNetwork::Credit(const Bundle& b, double bytes) {
+  if (bytes == 0) return;
+  for (const Hop& hop : b.hops) counters_[hop.link].bytes += hop.weight * bytes;
+}
+
+double FlowNetwork::BytesSentSince(const Bundle& b, Time now) const {
+  if (b.phase != Phase::kSending) return 0;
+  return std::min(b.remaining, BytesIn(b.rate, now - b.updated_at));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The due-event heap
+
+void FlowNetwork::QueueAt(uint32_t slot, Time t) {
+  Bundle& b = bundles_[slot];
+  const Due d{.time = t, .id = b.id, .slot = slot};
+  if (b.heap_pos == kNotQueued) {
+    due_.push_back(d);
+    b.heap_pos = static_cast<uint32_t>(due_.size() - 1);
+    SiftUp(b.heap_pos);
+    return;
+  }
+  due_[b.heap_pos] = d;
+  SiftUp(b.heap_pos);
+  SiftDown(b.heap_pos);
+}
+
+void FlowNetwork::Unqueue(uint32_t slot) {
+  const uint32_t i = bundles_[slot].heap_pos;
+  bundles_[slot].heap_pos = kNotQueued;
+  const Due last = due_.back();
+  due_.pop_back();
+  if (i == due_.size()) return;
+  Place(i, last);
+  SiftUp(i);
+  SiftDown(bundles_[last.slot].heap_pos);
+}
+
+void FlowNetwork::SiftUp(uint32_t i) {
+  const Due d = due_[i];
+  while (i > 0) {
+    const uint32_t parent = (i - 1) / 2;
+    if (!DueBefore(d, due_[parent])) break;
+    Place(i, due_[parent]);
+    i = parent;
+  }
+  Place(i, d);
+}
+
+void FlowNetwork::SiftDown(uint32_t i) {
+  const Due d = due_[i];
+  const auto n = static_cast<uint32_t>(due_.size());
+  for (uint32_t child = 2 * i + 1; child < n; child = 2 * i + 1) {
+    if (child + 1 < n && DueBefore(due_[child + 1], due_[child])) ++child;
+    if (!DueBefore(due_[child], d)) break;
+    Place(i, due_[child]);
+    i = child;
+  }
+  Place(i, d);
+}
+
+void FlowNetwork::Place(uint32_t i, const Due& d) {
+  due_[i] = d;
+  bundles_[d.slot].heap_pos = i;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+BytesPerSecond FlowNetwork::rate(BundleId id) const {
+  const uint64_t serial = id.value >> kSlotBits;
+  TRAINSIM_CHECK(serial >= 1 && serial < next_serial_)
+      << "BundleId " << id.value << " was not issued by this FlowNetwork";
+  const uint64_t slot = id.value & kSlotMask;
+  if (slot >= bundles_.size() || bundles_[slot].id != id.value) return BytesPerSecond(0);
+  const Bundle& b = bundles_[slot];
+  return BytesPerSecond(b.phase == Phase::kSending ? b.rate : 0.0);
+}
+
+size_t FlowNetwork::active_bundles() const { return active_; }
+
+size_t FlowNetwork::link_count() const { return links_.size(); }
+
+void FlowNetwork::CheckLink(LinkIndex link) const {
+  TRAINSIM_CHECK(link.value < links_.size())
+      << "no link " << link.value << " in a network of " << links_.size();
+}
+
+BytesPerSecond FlowNetwork::capacity(LinkIndex link) const {
+  CheckLink(link);
+  return BytesPerSecond(links_[link.value].capacity);
+}
+
+Bytes FlowNetwork::link_bytes(LinkIndex link) const {
+  CheckLink(link);
+  const Time now = engine_.now();
+  double bytes = counters_[link.value].bytes;
+  for (const LinkUse& use : links_[link.value].uses) {
+    bytes += use.weight * BytesSentSince(bundles_[use.bundle], now);
+  }
+  return Bytes::FromDouble(bytes);
+}
+
+Time FlowNetwork::link_busy_time(LinkIndex link) const {
+  CheckLink(link);
+  const LinkCounters& c = counters_[link.value];
+  if (links_[link.value].uses.empty()) return c.busy;
+  return c.busy + (engine_.now() - c.since);
+}
+
+}  // namespace trainsim

@@ -1,0 +1,341 @@
+#include "topology/topology.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fmt/format.h"
+#include "fmt/ranges.h"
+
+namespace trainsim::topology {
+namespace {
+
+std::string_view FabricKindName(FabricKind kind) {
+  switch (kind) {
+    case FabricKind::kNone:
+      return "none";
+    case FabricKind::kInfiniband:
+      return "infiniband";
+    case FabricKind::kEthernet:
+      return "ethernet";
+  }
+  return "?";
+}
+
+void RequirePositive(BytesPerSecond rate, std::string_view field,
+                     std::vector<std::string>& errors) {
+  if (!(rate.value() > 0)) {
+    errors.push_back(fmt::format("{} must be > 0, got {}", field, ToString(rate)));
+  }
+}
+
+void RequireNonNegative(Time t, std::string_view field, std::vector<std::string>& errors) {
+  if (t < Time::Zero())
+    errors.push_back(fmt::format("{} must be >= 0, got {}", field, ToString(t)));
+}
+
+// Checks what the graph needs of the spec; returns the fat-tree (tiers = 0 when the cluster is
+// one NVLink domain and needs no scale-out fabric). All problems are collected.
+StatusOr<FatTreeShape> Validate(const ClusterSpec& spec) {
+  std::vector<std::string> errors;
+  const NodeSpec& node = spec.node;
+  const NvlinkDomainSpec& domain = spec.nvlink_domain;
+  const FabricSpec& fabric = spec.fabric;
+  if (node.gpus_per_node < 1 || spec.gpus < 1 || spec.gpus % node.gpus_per_node != 0) {
+    return InvalidArgumentError(fmt::format(
+        "cluster.gpus: {} must be a positive multiple of cluster.node.gpus_per_node = {}",
+        spec.gpus, node.gpus_per_node));
+  }
+  const int64_t nodes = spec.nodes();
+  if (domain.nodes < 1 || nodes % domain.nodes != 0) {
+    errors.push_back(
+        fmt::format("cluster.nvlink_domain.nodes: {} does not divide the cluster's {} nodes",
+                    domain.nodes, nodes));
+  }
+  RequirePositive(node.gpu.nvlink_bandwidth, "cluster.node.gpu.nvlink_bandwidth", errors);
+  RequireNonNegative(node.nvlink_latency, "cluster.node.nvlink_latency", errors);
+  if (domain.nodes > 1) {
+    RequirePositive(domain.off_node_bandwidth_per_gpu,
+                    "cluster.nvlink_domain.off_node_bandwidth_per_gpu", errors);
+    RequireNonNegative(domain.switch_latency, "cluster.nvlink_domain.switch_latency", errors);
+  }
+  if (fabric.sharp.enabled) {
+    if (fabric.kind != FabricKind::kInfiniband) {
+      errors.push_back(fmt::format(
+          "cluster.fabric.sharp.enabled: SHARP needs an InfiniBand fabric, but fabric.kind is {}",
+          FabricKindName(fabric.kind)));
+    }
+    RequirePositive(fabric.sharp.reduction_bandwidth, "cluster.fabric.sharp.reduction_bandwidth",
+                    errors);
+    if (fabric.sharp.max_trees < 1) {
+      errors.push_back(
+          fmt::format("cluster.fabric.sharp.max_trees: {} must be >= 1", fabric.sharp.max_trees));
+    }
+  }
+  FatTreeShape shape;
+  const bool needs_fabric = domain.nodes >= 1 && nodes > domain.nodes;
+  if (needs_fabric && fabric.kind == FabricKind::kNone) {
+    errors.push_back(fmt::format(
+        "cluster.fabric.kind: none, but the cluster's {} nodes form {} NVLink domains that need a "
+        "scale-out fabric",
+        nodes, nodes / domain.nodes));
+  } else if (needs_fabric) {
+    if (node.nics_per_node >= 1 && node.gpus_per_node % node.nics_per_node != 0) {
+      errors.push_back(fmt::format(
+          "cluster.node.nics_per_node: {} must divide gpus_per_node = {} (GPUs share NICs evenly)",
+          node.nics_per_node, node.gpus_per_node));
+    }
+    RequirePositive(node.nic_bandwidth, "cluster.node.nic_bandwidth", errors);
+    RequirePositive(node.pcie_bandwidth, "cluster.node.pcie_bandwidth", errors);
+    RequirePositive(fabric.link_bandwidth, "cluster.fabric.link_bandwidth", errors);
+    RequireNonNegative(fabric.hop_latency, "cluster.fabric.hop_latency", errors);
+    StatusOr<FatTreeShape> planned = PlanFatTree(nodes, node, fabric);
+    if (planned.ok()) {
+      shape = *planned;
+    } else {
+      errors.push_back(planned.status().message());
+    }
+  }
+  if (!errors.empty()) return InvalidArgumentError(fmt::format("{}", fmt::join(errors, "; ")));
+  return shape;
+}
+
+// The up direction of a cable gets half a split latency (rounded down to the picosecond), the
+// down direction the rest, so that a route across both adds up to the whole exactly.
+Time Half(Time t) { return Time::Picoseconds(t.picoseconds() / 2); }
+
+}  // namespace
+
+std::string_view TierName(LinkTier tier) {
+  switch (tier) {
+    case LinkTier::kNvlink:
+      return "nvlink";
+    case LinkTier::kNvlinkNetwork:
+      return "nvlink-network";
+    case LinkTier::kPcie:
+      return "pcie";
+    case LinkTier::kLeaf:
+      return "leaf";
+    case LinkTier::kSpine:
+      return "spine";
+    case LinkTier::kCore:
+      return "core";
+    case LinkTier::kReduction:
+      return "reduction";
+  }
+  return "?";
+}
+
+StatusOr<Topology> Topology::Build(const ClusterSpec& spec) {
+  StatusOr<FatTreeShape> shape = Validate(spec);
+  if (!shape.ok()) return shape.status();
+  StatusOr<Layout> layout = MakeLayout(spec, *shape);
+  if (!layout.ok()) return layout.status();
+  Topology t;
+  t.spec_ = spec;
+  t.fat_tree_ = *shape;
+  t.layout_ = *layout;
+  t.vertices_.reserve(layout->vertices);
+  t.links_.reserve(layout->links);
+  t.AddVertices();
+  t.AddNodeLinks();
+  t.AddFabricLinks();
+  t.AddReductionLinks();
+  TRAINSIM_CHECK(t.vertices_.size() == layout->vertices) << t.vertices_.size();
+  TRAINSIM_CHECK(t.links_.size() == layout->links) << t.links_.size();
+  return t;
+}
+
+StatusOr<Topology::Layout> Topology::MakeLayout(const ClusterSpec& spec, const FatTreeShape& ft) {
+  const int64_t gpus = spec.gpus;
+  const int64_t nodes = spec.nodes();
+  const int64_t domains = spec.nvlink_domain.nodes > 1 ? spec.nvlink_domains() : 0;
+  const int64_t nics = ft.tiers > 0 ? nodes * spec.node.nics_per_node : 0;
+  // Block sizes in order; each base is the sum of the sizes before it.
+  const int64_t vertex_blocks[] = {gpus, nodes, domains, nics, ft.leaves, ft.spines, ft.cores};
+  const int64_t link_blocks[] = {
+      2 * gpus,
+      domains > 0 ? 2 * nodes : 0,
+      ft.tiers > 0 ? 2 * gpus : 0,
+      2 * nics,
+      2 * ft.leaves * ft.leaf_up,
+      2 * ft.spines * ft.spine_up,
+      spec.node.nvswitch_sharp ? nodes : 0,
+      spec.nvlink_domain.switch_sharp ? domains : 0,
+      spec.fabric.sharp.enabled ? ft.switches() : 0,
+  };
+  int64_t vertex_base[std::size(vertex_blocks) + 1] = {0};
+  for (size_t i = 0; i < std::size(vertex_blocks); ++i) {
+    vertex_base[i + 1] = vertex_base[i] + vertex_blocks[i];
+  }
+  int64_t link_base[std::size(link_blocks) + 1] = {0};
+  for (size_t i = 0; i < std::size(link_blocks); ++i) {
+    link_base[i + 1] = link_base[i] + link_blocks[i];
+  }
+  const int64_t vertices = vertex_base[std::size(vertex_blocks)];
+  const int64_t links = link_base[std::size(link_blocks)];
+  if (vertices >= kNone || links >= kNone) {
+    return InvalidArgumentError(fmt::format(
+        "cluster.gpus: {} GPUs make {} vertices and {} links; trainsim indexes at most {} of each",
+        gpus, vertices, links, kNone - 1));
+  }
+  const auto base = [](const int64_t* bases, int i) { return static_cast<uint32_t>(bases[i]); };
+  const auto reduction = [&](int i) { return link_blocks[i] > 0 ? base(link_base, i) : kNone; };
+  return Layout{.vertices = static_cast<size_t>(vertices),
+                .links = static_cast<size_t>(links),
+                .nvswitch_vertex = base(vertex_base, 1),
+                .nvlink_switch_vertex = base(vertex_base, 2),
+                .nic_vertex = base(vertex_base, 3),
+                .leaf_vertex = base(vertex_base, 4),
+                .spine_vertex = base(vertex_base, 5),
+                .core_vertex = base(vertex_base, 6),
+                .nvlink_link = base(link_base, 0),
+                .nvlink_network_link = base(link_base, 1),
+                .pcie_link = base(link_base, 2),
+                .nic_link = base(link_base, 3),
+                .leaf_spine_link = base(link_base, 4),
+                .spine_core_link = base(link_base, 5),
+                .nvswitch_reduction = reduction(6),
+                .nvlink_switch_reduction = reduction(7),
+                .leaf_reduction = reduction(8)};
+}
+
+void Topology::AddVertices() {
+  const auto add = [this](VertexKind kind, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) vertices_.push_back({.kind = kind, .index = i});
+  };
+  add(VertexKind::kGpu, gpus());
+  add(VertexKind::kNvSwitch, nodes());
+  add(VertexKind::kNvlinkSwitch, layout_.nic_vertex - layout_.nvlink_switch_vertex);
+  add(VertexKind::kNic, layout_.leaf_vertex - layout_.nic_vertex);
+  add(VertexKind::kLeaf, fat_tree_.leaves);
+  add(VertexKind::kSpine, fat_tree_.spines);
+  add(VertexKind::kCore, fat_tree_.cores);
+}
+
+void Topology::AddCable(int64_t lower, int64_t upper, BytesPerSecond bandwidth, Time up_latency,
+                        Time down_latency, LinkTier tier) {
+  const auto lo = static_cast<uint32_t>(lower);
+  const auto hi = static_cast<uint32_t>(upper);
+  links_.push_back(
+      {.from = lo, .to = hi, .bandwidth = bandwidth, .latency = up_latency, .tier = tier});
+  links_.push_back(
+      {.from = hi, .to = lo, .bandwidth = bandwidth, .latency = down_latency, .tier = tier});
+}
+
+void Topology::AddNodeLinks() {
+  const NodeSpec& node = spec_.node;
+  const int g = node.gpus_per_node;
+  // NVLink: the GPU-to-GPU latency is split over GPU -> NVSwitch and NVSwitch -> GPU.
+  const Time nvlink_up = Half(node.nvlink_latency);
+  for (int64_t r = 0; r < gpus(); ++r) {
+    AddCable(r, layout_.nvswitch_vertex + r / g, node.gpu.nvlink_bandwidth, nvlink_up,
+             node.nvlink_latency - nvlink_up, LinkTier::kNvlink);
+  }
+  if (layout_.nic_vertex == layout_.nvlink_switch_vertex) return;  // no NVLink Switch System
+  // All of a node's off-node NVLinks as one cable (Hot Chips 2023: 18 OSFP = 72 NVLinks =
+  // 1.8 TB/s per direction for 8 GPUs, 225 GB/s each).
+  const NvlinkDomainSpec& domain = spec_.nvlink_domain;
+  const Time up = Half(domain.switch_latency);
+  for (int64_t n = 0; n < nodes(); ++n) {
+    AddCable(layout_.nvswitch_vertex + n, layout_.nvlink_switch_vertex + n / domain.nodes,
+             domain.off_node_bandwidth_per_gpu * g, up, domain.switch_latency - up,
+             LinkTier::kNvlinkNetwork);
+  }
+}
+
+void Topology::AddFabricLinks() {
+  const FatTreeShape& ft = fat_tree_;
+  if (ft.tiers == 0) return;
+  const NodeSpec& node = spec_.node;
+  const FabricSpec& fabric = spec_.fabric;
+  const Layout& l = layout_;
+  const Time hop = fabric.hop_latency;  // on every link into a switch
+  for (int64_t r = 0; r < gpus(); ++r) {
+    AddCable(r, l.nic_vertex + NicOf(NodeOf(r), RailOf(r)), node.pcie_bandwidth, Time::Zero(),
+             Time::Zero(), LinkTier::kPcie);
+  }
+  const BytesPerSecond nic_rate = std::min(node.nic_bandwidth, fabric.link_bandwidth);
+  for (int64_t n = 0; n < l.leaf_vertex - l.nic_vertex; ++n) {
+    AddCable(l.nic_vertex + n, l.leaf_vertex + LeafOf(n), nic_rate, hop, Time::Zero(),
+             LinkTier::kLeaf);
+  }
+  for (int64_t leaf = 0; leaf < ft.leaves; ++leaf) {
+    for (int j = 0; j < ft.leaf_up; ++j) {
+      const int64_t spine = PodOf(leaf) * ft.spines_per_pod + j % ft.spines_per_pod;
+      AddCable(l.leaf_vertex + leaf, l.spine_vertex + spine, fabric.link_bandwidth, hop, hop,
+               LinkTier::kSpine);
+    }
+  }
+  for (int64_t spine = 0; spine < ft.spines; ++spine) {
+    for (int q = 0; q < ft.spine_up; ++q) {
+      const int64_t core =
+          (spine % ft.spines_per_pod) * ft.cores_per_group + q % ft.cores_per_group;
+      AddCable(l.spine_vertex + spine, l.core_vertex + core, fabric.link_bandwidth, hop, hop,
+               LinkTier::kCore);
+    }
+  }
+}
+
+void Topology::AddReductionLinks() {
+  const auto engines = [this](uint32_t first_vertex, int64_t count, BytesPerSecond rate) {
+    for (int64_t i = 0; i < count; ++i) {
+      const auto v = static_cast<uint32_t>(first_vertex + i);
+      links_.push_back({.from = v, .to = v, .bandwidth = rate, .tier = LinkTier::kReduction});
+    }
+  };
+  const int g = spec_.node.gpus_per_node;
+  const Layout& l = layout_;
+  if (l.nvswitch_reduction != kNone) {  // the sum of its GPU ports
+    engines(l.nvswitch_vertex, nodes(), spec_.node.gpu.nvlink_bandwidth * g);
+  }
+  if (l.nvlink_switch_reduction != kNone) {  // the sum of its node ports
+    const NvlinkDomainSpec& domain = spec_.nvlink_domain;
+    engines(l.nvlink_switch_vertex, l.nic_vertex - l.nvlink_switch_vertex,
+            domain.off_node_bandwidth_per_gpu * g * domain.nodes);
+  }
+  if (l.leaf_reduction != kNone) {  // sharp.reduction_bandwidth is per port
+    engines(l.leaf_vertex, fat_tree_.switches(),
+            spec_.fabric.sharp.reduction_bandwidth * spec_.fabric.switch_radix);
+  }
+}
+
+const ClusterSpec& Topology::spec() const { return spec_; }
+int64_t Topology::gpus() const { return spec_.gpus; }
+int64_t Topology::nodes() const { return spec_.nodes(); }
+int64_t Topology::NodeOf(int64_t rank) const { return rank / spec_.node.gpus_per_node; }
+int Topology::LocalIndex(int64_t rank) const {
+  return static_cast<int>(rank % spec_.node.gpus_per_node);
+}
+int Topology::RailOf(int64_t rank) const {
+  const int nics = spec_.node.nics_per_node;
+  if (nics < 1) return 0;
+  return LocalIndex(rank) * nics / spec_.node.gpus_per_node;
+}
+int64_t Topology::NvlinkDomainOf(int64_t rank) const {
+  return NodeOf(rank) / spec_.nvlink_domain.nodes;
+}
+int Topology::fabric_tiers() const { return fat_tree_.tiers; }
+const FatTreeShape& Topology::fat_tree() const { return fat_tree_; }
+int Topology::sharp_max_trees() const {
+  return layout_.leaf_reduction != kNone ? spec_.fabric.sharp.max_trees : 0;
+}
+std::span<const Vertex> Topology::vertices() const { return vertices_; }
+std::span<const Link> Topology::links() const { return links_; }
+
+std::vector<BytesPerSecond> Topology::Capacities() const {
+  std::vector<BytesPerSecond> capacities;
+  capacities.reserve(links_.size());
+  for (const Link& link : links_) capacities.push_back(link.bandwidth);
+  return capacities;
+}
+
+Time Topology::PathLatency(std::span<const LinkIndex> path) const {
+  Time total;
+  for (LinkIndex link : path) total += links_[link.value].latency;
+  return total;
+}
+
+}  // namespace trainsim::topology
