@@ -9,32 +9,43 @@
 
 namespace trainsim::config {
 
-StatusOr<LoadedScenario> LoadScenarioText(std::string_view text, const std::string& file) {
-  YAML::Node root;
+StatusOr<YAML::Node> ParseYamlText(std::string_view text, const std::string& file) {
   try {
-    root = YAML::Load(std::string(text));
+    return YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
     Diagnostics d;
     d.Add({file, e.mark.line + 1, e.mark.column + 1}, "", "syntax error: " + e.msg);
     return d.ToStatus();
   }
-  if (!root.IsDefined() || root.IsNull()) {
-    return InvalidArgumentError(fmt::format("{}: the file is empty; a scenario needs at least "
-                                            "cluster, model and training",
-                                            file));
-  }
+}
+
+Status LoadWithCatalogs(const YAML::Node& root, const std::string& path, const std::string& file,
+                        google::protobuf::Message& message, SourceMap& sources) {
   const Catalogs& catalogs = BuiltinCatalogs();
-  LoadedScenario loaded{.file = file};
   Diagnostics diagnostics;
   LoadContext context{.file = file,
                       .presets = &catalogs.presets,
                       .registries = &catalogs.registries,
                       .diagnostics = &diagnostics,
-                      .sources = &loaded.sources};
-  LoadMessage(root, "", loaded.scenario, context);
-  if (!diagnostics.empty()) return diagnostics.ToStatus();  // defaults would only add noise
-  ApplyDefaults(loaded.scenario, "", loaded.sources, diagnostics);
-  if (!diagnostics.empty()) return diagnostics.ToStatus();
+                      .sources = &sources};
+  LoadMessage(root, path, message, context);
+  // Defaults after other errors would only add noise.
+  if (diagnostics.empty()) ApplyDefaults(message, path, sources, diagnostics);
+  return diagnostics.ToStatus();
+}
+
+StatusOr<LoadedScenario> LoadScenarioText(std::string_view text, const std::string& file) {
+  StatusOr<YAML::Node> root = ParseYamlText(text, file);
+  if (!root.ok()) return root.status();
+  if (!root->IsDefined() || root->IsNull()) {
+    return InvalidArgumentError(fmt::format("{}: the file is empty; a scenario needs at least "
+                                            "cluster, model and training",
+                                            file));
+  }
+  LoadedScenario loaded{.file = file};
+  if (Status s = LoadWithCatalogs(*root, "", file, loaded.scenario, loaded.sources); !s.ok()) {
+    return s;
+  }
   return loaded;
 }
 

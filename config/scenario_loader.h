@@ -8,8 +8,10 @@
 #include <string_view>
 
 #include "config/diagnostics.h"
+#include "google/protobuf/message.h"
 #include "sim/status.h"
 #include "trainsim/v1/scenario.pb.h"
+#include "yaml-cpp/yaml.h"
 
 namespace trainsim::config {
 
@@ -18,6 +20,14 @@ struct LoadedScenario {
   trainsim::v1::Scenario scenario;
   SourceMap sources;
 };
+
+// Parses YAML or JSON text; a syntax error becomes a diagnostic at its file:line:col.
+StatusOr<YAML::Node> ParseYamlText(std::string_view text, const std::string& file);
+
+// Loads `root` into `message` (field path `path`) with the built-in presets and registries, then
+// fills defaults; every problem is reported at once.
+Status LoadWithCatalogs(const YAML::Node& root, const std::string& path, const std::string& file,
+                        google::protobuf::Message& message, SourceMap& sources);
 
 // `file` names the text in diagnostics. JSON is read as YAML flow style.
 StatusOr<LoadedScenario> LoadScenarioText(std::string_view text, const std::string& file);

@@ -449,26 +449,11 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
 }
 
 StatusOr<topology::ClusterSpec> LoadClusterText(std::string_view text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::ParserException& e) {
-    Diagnostics d;
-    d.Add({file, e.mark.line + 1, e.mark.column + 1}, "", "syntax error: " + e.msg);
-    return d.ToStatus();
-  }
-  const Catalogs& catalogs = BuiltinCatalogs();
-  Diagnostics diagnostics;
-  SourceMap sources;
-  LoadContext context{.file = file,
-                      .presets = &catalogs.presets,
-                      .registries = &catalogs.registries,
-                      .diagnostics = &diagnostics,
-                      .sources = &sources};
+  StatusOr<YAML::Node> root = ParseYamlText(text, file);
+  if (!root.ok()) return root.status();
   v1::Cluster proto;
-  LoadMessage(root, "cluster", proto, context);
-  if (diagnostics.empty()) ApplyDefaults(proto, "cluster", sources, diagnostics);
-  if (!diagnostics.empty()) return diagnostics.ToStatus();
+  SourceMap sources;
+  if (Status s = LoadWithCatalogs(*root, "cluster", file, proto, sources); !s.ok()) return s;
   Checker check(sources);
   topology::ClusterSpec cluster = BuildCluster(proto, check);
   if (!check.diagnostics().empty()) return check.diagnostics().ToStatus();
@@ -476,18 +461,11 @@ StatusOr<topology::ClusterSpec> LoadClusterText(std::string_view text, const std
 }
 
 StatusOr<compute::GpuSpec> GpuFromPreset(const std::string& name) {
-  const Catalogs& catalogs = BuiltinCatalogs();
-  Diagnostics diagnostics;
-  SourceMap sources;
-  LoadContext context{.file = "--gpu",
-                      .presets = &catalogs.presets,
-                      .registries = &catalogs.registries,
-                      .diagnostics = &diagnostics,
-                      .sources = &sources};
   v1::Gpu proto;
-  LoadMessage(YAML::Node(name), "gpu", proto, context);
-  if (diagnostics.empty()) ApplyDefaults(proto, "gpu", sources, diagnostics);
-  if (!diagnostics.empty()) return diagnostics.ToStatus();
+  SourceMap sources;
+  if (Status s = LoadWithCatalogs(YAML::Node(name), "gpu", "--gpu", proto, sources); !s.ok()) {
+    return s;
+  }
   compute::GpuSpec gpu = GpuSpecFromProto(proto);
   if (Status s = compute::ValidateGpuSpec(gpu); !s.ok()) return s;
   return gpu;
