@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "sim/random.h"
 #include "sim/engine.h"
 #include "sim/flow_network.h"
 #include "sim/units.h"
@@ -18,21 +19,6 @@ using ::trainsim::literals::operator""_GiB;
 using ::trainsim::literals::operator""_MiB;
 using ::trainsim::literals::operator""_us;
 
-// SplitMix64 (Steele, Lea, Flood, OOPSLA 2014): fixed seed, so every run routes the same way.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-    return z ^ (z >> 31);
-  }
-  uint32_t Uniform(uint32_t n) { return static_cast<uint32_t>(Next() % n); }
-
- private:
-  uint64_t state_;
-};
 
 FlowHop Hop(uint32_t link) { return FlowHop{.link = LinkIndex{link}, .weight = 1}; }
 

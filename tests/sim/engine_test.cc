@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "sim/units.h"
+#include "sim/random.h"
 
 // Heap allocations made by this test binary, to check that the engine's steady state makes none.
 // Replacing the global operator new is the only portable way to observe them. noinline keeps GCC
@@ -46,22 +47,7 @@ using ::trainsim::literals::operator""_us;
 // What ran, and when: (time in ps, label).
 using Trace = std::vector<std::pair<int64_t, int>>;
 
-// SplitMix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014):
-// a fixed-seed generator whose output does not depend on the standard library's implementation.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-    return z ^ (z >> 31);
-  }
-  int64_t Uniform(int64_t n) { return static_cast<int64_t>(Next() % static_cast<uint64_t>(n)); }
-
- private:
-  uint64_t state_;
-};
+using Rng = SplitMix64;
 
 TEST(EventEngine, EventsRunInTimeOrder) {
   EventEngine engine;

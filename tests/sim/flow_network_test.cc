@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "sim/engine.h"
 #include "sim/units.h"
+#include "sim/random.h"
 
 namespace trainsim {
 namespace {
@@ -39,22 +40,7 @@ FlowHop Hop(uint32_t link, uint32_t weight = 1) {
   return FlowHop{.link = LinkIndex{link}, .weight = weight};
 }
 
-// SplitMix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014):
-// a fixed-seed generator whose output does not depend on the standard library's implementation.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-    return z ^ (z >> 31);
-  }
-  uint32_t Uniform(uint32_t n) { return static_cast<uint32_t>(Next() % n); }
-
- private:
-  uint64_t state_;
-};
+using Rng = SplitMix64;
 
 TEST(FlowNetwork, OneBundleOnOneLinkTakesLatencyPlusBytesOverCapacity) {
   // 400 Gb/s sends 1 GiB in a whole number of picoseconds; 3 GB/s sends 1000 B in 333333.3 ps,
