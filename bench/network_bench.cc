@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "sim/random.h"
 #include "sim/engine.h"
 #include "sim/flow_network.h"
+#include "sim/random.h"
 #include "sim/units.h"
 
 namespace trainsim {
@@ -18,7 +18,6 @@ namespace {
 using ::trainsim::literals::operator""_GiB;
 using ::trainsim::literals::operator""_MiB;
 using ::trainsim::literals::operator""_us;
-
 
 FlowHop Hop(uint32_t link) { return FlowHop{.link = LinkIndex{link}, .weight = 1}; }
 
@@ -30,6 +29,17 @@ struct Workload {
   Time latency;
 };
 
+// Starts every bundle of the workload now.
+void StartAll(FlowNetwork& network, const Workload& w) {
+  for (size_t i = 0; i < w.paths.size(); ++i) {
+    network.Start({.path = w.paths[i],
+                   .bytes = w.bytes[i],
+                   .multiplicity = w.multiplicity,
+                   .latency = w.latency},
+                  [] {});
+  }
+}
+
 void RunWorkload(benchmark::State& state, const Workload& w) {
   EventEngine engine;
   FlowNetwork network(engine, w.capacities);
@@ -40,13 +50,7 @@ void RunWorkload(benchmark::State& state, const Workload& w) {
   for (auto _ : state) {
     const uint64_t solves_before = network.solve_count();
     const Time start = engine.now();
-    for (size_t i = 0; i < w.paths.size(); ++i) {
-      network.Start({.path = w.paths[i],
-                     .bytes = w.bytes[i],
-                     .multiplicity = w.multiplicity,
-                     .latency = w.latency},
-                    [] {});
-    }
+    StartAll(network, w);
     engine.Run();
     solves = network.solve_count() - solves_before;
     sim_time = engine.now() - start;
@@ -116,13 +120,7 @@ void BM_RailRingAllReduce16kFreshNetwork(benchmark::State& state) {
   for (auto _ : state) {
     EventEngine engine;
     FlowNetwork network(engine, w.capacities);
-    for (size_t i = 0; i < w.paths.size(); ++i) {
-      network.Start({.path = w.paths[i],
-                     .bytes = w.bytes[i],
-                     .multiplicity = w.multiplicity,
-                     .latency = w.latency},
-                    [] {});
-    }
+    StartAll(network, w);
     engine.Run();
     benchmark::DoNotOptimize(engine.now());
   }

@@ -14,6 +14,7 @@
 #include "config/catalogs.h"
 #include "config/scenario_spec.h"
 #include "fmt/format.h"
+#include "fmt/printf.h"
 #include "nlohmann/json.hpp"
 #include "topology/topology.h"
 
@@ -40,7 +41,8 @@ struct CollectiveOptions {
 StatusOr<topology::ClusterSpec> BuildCluster(const CollectiveOptions& o) {
   const config::Catalogs& catalogs = config::BuiltinCatalogs();
   const auto& node_names = catalogs.presets.at("node").names;
-  const bool is_node = std::find(node_names.begin(), node_names.end(), o.cluster) != node_names.end();
+  const bool is_node =
+      std::find(node_names.begin(), node_names.end(), o.cluster) != node_names.end();
   const std::string base = is_node ? fmt::format("{{preset: dgx-h100-superpod, node: {}", o.cluster)
                                    : fmt::format("{{preset: {}", o.cluster);
   const std::string sharp = o.sharp ? ", fabric: {sharp: {enabled: true}}" : "";
@@ -97,7 +99,8 @@ int Collective(const CollectiveOptions& o) {
     return fail(InvalidArgumentError(
         "--backend simgrid: the SimGrid backend is not available yet in this version"));
   }
-  if (o.backend != "native") return fail(InvalidArgumentError("--backend: expected native or simgrid"));
+  if (o.backend != "native")
+    return fail(InvalidArgumentError("--backend: expected native or simgrid"));
   if (o.nodes < 1) return fail(InvalidArgumentError("--nodes must be at least 1"));
   if (o.step_factor < 2) return fail(InvalidArgumentError("--step-factor must be at least 2"));
   StatusOr<collectives::CollectiveOp> op = collectives::ParseOp(o.op);
@@ -119,12 +122,13 @@ int Collective(const CollectiveOptions& o) {
   const int64_t n = static_cast<int64_t>(ranks->size());
   const double bus_factor = collectives::BusBandwidthFactor(*op, n);
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  std::string table;  // printed only when every size succeeded
   if (!o.json) {
-    std::printf("# %s on %lld ranks of %s (%lld nodes)\n", std::string(collectives::OpName(*op)).c_str(),
-                static_cast<long long>(n), cluster->node.name.c_str(),
-                static_cast<long long>(cluster->nodes()));
-    std::printf("#%12s %13s %6s %10s %9s %9s  %s\n", "size (B)", "count", "type", "time (us)",
-                "algbw", "busbw", "algo");
+    table += fmt::sprintf("# %s on %lld ranks of %s (%lld nodes)\n",
+                          std::string(collectives::OpName(*op)).c_str(), static_cast<long long>(n),
+                          cluster->node.name.c_str(), static_cast<long long>(cluster->nodes()));
+    table += fmt::sprintf("#%12s %13s %6s %10s %9s %9s  %s\n", "size (B)", "count", "type",
+                          "time (us)", "algbw", "busbw", "algo");
   }
   for (int64_t bytes = min->count(); bytes <= max->count(); bytes *= o.step_factor) {
     collectives::CollectiveRequest request{.op = *op, .ranks = *ranks, .bytes = Bytes(bytes)};
@@ -143,13 +147,14 @@ int Collective(const CollectiveOptions& o) {
                       {"algo", t->algorithm},
                       {"protocol", collectives::ProtocolName(t->protocol)}});
     } else {
-      std::printf(" %12lld %13lld %6s %10.2f %9.2f %9.2f  %s\n", static_cast<long long>(bytes),
-                  static_cast<long long>(bytes / 4), "float", seconds * 1e6, algbw,
-                  algbw * bus_factor, algo.c_str());
+      table += fmt::sprintf(" %12lld %13lld %6s %10.2f %9.2f %9.2f  %s\n",
+                            static_cast<long long>(bytes), static_cast<long long>(bytes / 4),
+                            "float", seconds * 1e6, algbw, algbw * bus_factor, algo.c_str());
     }
     if (bytes > max->count() / o.step_factor) break;
   }
-  if (o.json) std::printf("%s\n", rows.dump(2).c_str());
+  if (o.json) table = rows.dump(2) + "\n";
+  std::fputs(table.c_str(), stdout);
   return kExitOk;
 }
 
@@ -177,7 +182,8 @@ void AddCollectiveCommand(CLI::App& app, int& exit_code) {
   sub->add_option("--algo", o->algo, "auto, ring, tree, nvls, sharp, hier or direct.")
       ->capture_default_str();
   sub->add_option("--protocol", o->protocol, "auto, ll, ll128 or simple.")->capture_default_str();
-  sub->add_flag("--sharp", o->sharp, "Enable SHARP in-network reduction on the InfiniBand switches.");
+  sub->add_flag("--sharp", o->sharp,
+                "Enable SHARP in-network reduction on the InfiniBand switches.");
   sub->add_option("--backend", o->backend, "native or simgrid.")->capture_default_str();
   sub->add_flag("--json", o->json, "One JSON object per size.");
   sub->callback([o, &exit_code] { exit_code = Collective(*o); });
