@@ -19,6 +19,7 @@ void AddRunCommand(CLI::App& app, int& exit_code);
 void AddRooflineCommand(CLI::App& app, int& exit_code);
 void AddCollectiveCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddValidateCommand(CLI::App& app, int& exit_code);
 
 }  // namespace trainsim::cli
 

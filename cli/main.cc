@@ -41,14 +41,13 @@ int main(int argc, char** argv) {
   AddRooflineCommand(app, exit_code);
   AddCollectiveCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
+  AddValidateCommand(app, exit_code);
   AddUnavailable(app, "sweep", "Run a what-if study: a base scenario and knobs to vary.",
                  "what-if studies arrive with the planner", exit_code);
   AddUnavailable(app, "optimize", "Search parallelism plans for the best step time that fits.",
                  "the parallelism search arrives with the planner", exit_code);
   AddUnavailable(app, "serve", "Serve the gRPC Planner service and dashboards on loopback.",
                  "the gRPC service arrives with the planner", exit_code);
-  AddUnavailable(app, "validate", "Compare simulated steps with published figures (Megatron SC'21).",
-                 "validation needs the training-step simulation", exit_code);
 
   try {
     app.parse(argc, argv);

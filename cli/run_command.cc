@@ -1,14 +1,19 @@
-// `trainsim run [SCENARIO] [--check] [--json]`: load and validate a scenario; with --check,
-// print the resolved specs (presets expanded, defaults filled in).
+// `trainsim run [SCENARIO] [--check] [--json] [--out DIR]`: simulate one training step of a
+// scenario (the built-in default without an argument) and print its report; with --check, only
+// validate and print the resolved specs (presets expanded, defaults filled in).
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "cli/commands.h"
+#include "config/report.h"
 #include "config/scenario_loader.h"
 #include "config/scenario_spec.h"
 #include "fmt/format.h"
 #include "google/protobuf/util/json_util.h"
+#include "workloads/step.h"
 
 namespace trainsim::cli {
 namespace {
@@ -17,7 +22,72 @@ struct RunOptions {
   std::string scenario;  // empty: the built-in default
   bool check = false;
   bool json = false;
+  std::string out;  // directory for report.json and scenario.yaml
 };
+
+// Writes `text` to DIR/name; false (with a message) when it cannot.
+bool WriteFile(const std::string& dir, const std::string& name, const std::string& text) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::filesystem::path path = std::filesystem::path(dir) / name;
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f.good()) {
+    std::fprintf(stderr, "--out: cannot write %s\n", path.string().c_str());
+    return false;
+  }
+  return true;
+}
+
+int Simulate(const RunOptions& options, const config::LoadedScenario& loaded,
+             const config::ScenarioSpec& spec) {
+  if (spec.simulation.executor == ExecutorKind::kSimGrid || spec.simulation.expand) {
+    std::fprintf(stderr,
+                 "%s: simulation.%s is not available yet for training steps in this version of "
+                 "trainsim; use executor: native and expand: false\n",
+                 loaded.file.c_str(),
+                 spec.simulation.expand ? "expand: true" : "executor: simgrid");
+    return kExitBadInput;
+  }
+  const workloads::StepScenario scenario{.cluster = &spec.cluster,
+                                         .model = &spec.model,
+                                         .plan = &spec.parallel,
+                                         .training = &spec.training,
+                                         .precision = &spec.precision,
+                                         .options = &spec.simulation};
+  StatusOr<workloads::StepResult> step = workloads::SimulateStep(scenario);
+  if (!step.ok()) {
+    std::fprintf(stderr, "%s: %s\n", loaded.file.c_str(), step.status().message().c_str());
+    return step.status().code() == StatusCode::kInternal ? kExitInternal : kExitBadInput;
+  }
+  const std::string resolved_yaml = config::ResolvedYaml(loaded, spec);
+  StatusOr<config::LoadedScenario> resolved = config::LoadScenarioText(resolved_yaml, loaded.file);
+  if (!resolved.ok()) {
+    std::fprintf(stderr, "internal error: the resolved scenario does not load back: %s\n",
+                 resolved.status().message().c_str());
+    return kExitInternal;
+  }
+  const v1::Report report =
+      config::MakeReport(spec, *step, resolved->scenario, kVersion);
+  if (options.json) {
+    std::fputs(config::ReportJson(report, false).c_str(), stdout);
+  } else {
+    std::fputs(config::ReportText(spec, report).c_str(), stdout);
+  }
+  if (!options.out.empty()) {
+    if (!WriteFile(options.out, "report.json", config::ReportJson(report, true)) ||
+        !WriteFile(options.out, "scenario.yaml", resolved_yaml) ||
+        !WriteFile(options.out, "report.txt", config::ReportText(spec, report))) {
+      return kExitBadInput;
+    }
+  }
+  if (!step->simulated) {
+    std::fprintf(stderr, "%s: %s\n", loaded.file.c_str(),
+                 config::OutOfMemoryMessage(report).c_str());
+    return kExitBadInput;
+  }
+  return kExitOk;
+}
 
 std::string Summary(const config::LoadedScenario& loaded, const config::ScenarioSpec& s) {
   const topology::ClusterSpec& c = s.cluster;
@@ -54,13 +124,7 @@ int Run(const RunOptions& options) {
     std::fprintf(stderr, "%s\n", spec.status().message().c_str());
     return kExitBadInput;
   }
-  if (!options.check) {
-    std::fprintf(stderr,
-                 "trainsim run: the scenario is valid, but the training-step simulation is not "
-                 "available yet in this version of trainsim.\n"
-                 "Use `trainsim run --check` to print the resolved scenario.\n");
-    return kExitBadInput;
-  }
+  if (!options.check) return Simulate(options, *loaded, *spec);
   const std::string resolved = config::ResolvedYaml(*loaded, *spec);
   if (options.json) {
     StatusOr<config::LoadedScenario> reloaded = config::LoadScenarioText(resolved, loaded->file);
@@ -89,6 +153,9 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   run->add_flag("--check", options->check,
                 "Validate the scenario and print the resolved specs (presets expanded).");
   run->add_flag("--json", options->json, "Print JSON instead of a table.");
+  run->add_option("--out", options->out,
+                  "Also write report.json (with the resolved scenario), report.txt and "
+                  "scenario.yaml into this directory.");
   run->callback([options, &exit_code] { exit_code = Run(*options); });
 }
 

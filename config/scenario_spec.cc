@@ -417,6 +417,7 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
       .sequence_length = s.training().sequence_length(),
       .steps = s.training().steps(),
       .tokens = s.training().tokens(),
+      .flash_attention = s.training().attention() != v1::Training::ATTENTION_UNFUSED,
   };
   CheckTraining(spec.training, spec.parallel, check);
 
@@ -443,6 +444,7 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
       .collective_detail = sim.collective_detail() == v1::Simulation::COLLECTIVE_DETAIL_STEP
                                ? CollectiveDetail::kStep
                                : CollectiveDetail::kBundle,
+      .gpu_hour_usd = sim.gpu_hour_usd(),
   };
   if (!check.diagnostics().empty()) return check.diagnostics().ToStatus();
   return spec;

@@ -14,6 +14,7 @@ struct SimulationOptions {
   bool expand = false;  // one simulated rank per GPU instead of per equivalence class
   uint64_t seed = 1;
   CollectiveDetail collective_detail = CollectiveDetail::kBundle;
+  double gpu_hour_usd = 0;  // price of one GPU-hour for the cost figure; 0: not priced
 };
 
 }  // namespace trainsim

@@ -36,6 +36,9 @@ struct TrainingSpec {
   int64_t sequence_length = 0;
   int64_t steps = 0;   // of the whole run; 0 when given as tokens
   double tokens = 0;   // of the whole run; 0 when given as steps
+  // Fused (FlashAttention) or unfused attention: the latter writes the b·heads·s² score matrix
+  // to HBM and reads it back through softmax, dropout and A·V (Megatron-LM before 2022).
+  bool flash_attention = true;
 
   int64_t tokens_per_step() const { return global_batch * sequence_length; }
   // Micro-batches each pipeline processes per step.

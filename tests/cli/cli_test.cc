@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -73,15 +74,56 @@ TEST(Cli, MissingFileExitsTwo) {
   EXPECT_THAT(out.output, HasSubstr("/nonexistent.yaml: cannot open the scenario file"));
 }
 
-TEST(Cli, RunWithoutCheckSaysTheSimulationIsNotAvailableAndExitsTwo) {
-  const Outcome out = Trainsim("run");
+TEST(Cli, RunPrintsTheStepReport) {
+  const Outcome out = Trainsim("run " + Scenario("gpt3-175b-h100.yaml"));
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  for (const char* s : {"step time", "MFU / HFU", "where the step goes", "pp-bubble",
+                        "memory per GPU", "collectives on stage"}) {
+    EXPECT_THAT(out.output, HasSubstr(s));
+  }
+}
+
+TEST(Cli, RunJsonHasTheReportKeysAndOutWritesFiles) {
+  const std::string dir = ::testing::TempDir() + "/trainsim_run_out";
+  const Outcome out =
+      Trainsim("run --json --out " + dir + " " + Scenario("gpt3-175b-h100.yaml"));
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  for (const char* key : {"\"step_time_s\"", "\"mfu\"", "\"hfu\"", "\"tflops_per_gpu\"",
+                          "\"tokens_per_s\"", "\"peak_memory_gib\"", "\"energy_per_step_j\"",
+                          "\"avg_power_w\"", "\"breakdown\": {"}) {
+    EXPECT_THAT(out.output, HasSubstr(key));
+  }
+  for (const char* file : {"report.json", "report.txt", "scenario.yaml"}) {
+    EXPECT_TRUE(std::ifstream(dir + "/" + file).good()) << file;
+  }
+}
+
+TEST(Cli, RunOutOfMemoryIsReportedAndExitsTwo) {
+  const std::string path = ::testing::TempDir() + "/oom.yaml";
+  std::ofstream(path) << "cluster: {preset: dgx-h100-superpod, gpus: 64}\nmodel: gpt3-175b\n"
+                         "parallelism: {tp: 1, pp: 1, zero_stage: 0}\n"
+                         "training: {global_batch: 64, sequence_length: 2048}\n";
+  const Outcome out = Trainsim("run " + path);
   EXPECT_EQ(out.exit_code, 2);
-  EXPECT_THAT(out.output, HasSubstr("not available yet"));
+  EXPECT_THAT(out.output, HasSubstr("out of memory: pipeline stage 0 needs"));
   EXPECT_THAT(out.output, Not(HasSubstr("step time")));
 }
 
+TEST(Cli, ValidatePrintsEveryRow) {
+  const Outcome out = Trainsim("validate --json");
+  EXPECT_NE(out.exit_code, 2) << out.output;
+  int rows = 0;
+  for (size_t at = out.output.find("\"published\""); at != std::string::npos;
+       at = out.output.find("\"published\"", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 10);
+  EXPECT_THAT(out.output, HasSubstr("\"predicted\""));
+  EXPECT_THAT(out.output, HasSubstr("\"error\""));
+}
+
 TEST(Cli, UnavailableSubcommandsSaySoAndExitTwo) {
-  for (const char* sub : {"sweep study.yaml", "optimize", "serve", "validate"}) {
+  for (const char* sub : {"sweep study.yaml", "optimize", "serve"}) {
     const Outcome out = Trainsim(sub);
     EXPECT_EQ(out.exit_code, 2) << sub;
     EXPECT_THAT(out.output, HasSubstr("not available yet")) << sub;

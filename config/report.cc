@@ -1,0 +1,204 @@
+#include "config/report.h"
+
+#include <cmath>
+
+#include "fmt/format.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+
+namespace trainsim::config {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+double Gib(Bytes b) { return static_cast<double>(b.count()) / kGiB; }
+
+}  // namespace
+
+v1::Report MakeReport(const ScenarioSpec& spec, const workloads::StepResult& step,
+                      const v1::Scenario& resolved, std::string_view version) {
+  v1::Report r;
+  r.set_name(spec.name);
+  r.set_simulated(step.simulated);
+  r.set_trainsim_version(std::string(version));
+  const workloads::MemoryEstimate& mem = step.memory;
+  r.set_peak_memory_gib(Gib(mem.peak));
+  r.set_memory_capacity_gib(Gib(mem.capacity));
+  r.set_memory_worst_stage(mem.worst_stage);
+  r.set_memory_overflow_gib(Gib(mem.overflow()));
+  for (const workloads::StageMemory& s : mem.stages) {
+    v1::StageMemory* m = r.add_memory();
+    m->set_stage(s.stage);
+    m->set_weights_bytes(static_cast<double>(s.weights.count()));
+    m->set_gradients_bytes(static_cast<double>(s.gradients.count()));
+    m->set_optimizer_bytes(static_cast<double>(s.optimizer.count()));
+    m->set_activations_bytes(static_cast<double>(s.activations.count()));
+    m->set_buffers_bytes(static_cast<double>(s.buffers.count()));
+    m->set_total_bytes(static_cast<double>(s.total.count()));
+  }
+  *r.mutable_scenario() = resolved;
+  if (!step.simulated) return r;
+
+  r.set_step_time_s(step.step_time.seconds());
+  r.set_mfu(step.mfu);
+  r.set_hfu(step.hfu);
+  r.set_tflops_per_gpu(step.tflops_per_gpu);
+  r.set_tokens_per_s(step.tokens_per_s);
+  r.set_energy_per_step_j(step.energy_per_step.value());
+  r.set_avg_power_w(step.avg_power_per_gpu.value());
+  for (const workloads::TimeShare& t : step.breakdown) {
+    v1::TimeShare* b = r.add_breakdown();
+    b->set_name(t.name);
+    b->set_seconds(t.time.seconds());
+  }
+  r.set_megatron_tflops_per_gpu(step.megatron_tflops_per_gpu);
+  r.set_peak_tflops_per_gpu(step.peak_tflops_per_gpu);
+  r.set_model_flops(step.model_flops);
+  r.set_hardware_flops(step.hardware_flops);
+  r.set_critical_stage(step.critical_stage);
+  for (Time t : step.stage_end) r.add_stage_end_s(t.seconds());
+  r.set_cluster_power_w(step.cluster_power.value());
+  r.set_steps_to_train(step.steps_to_train);
+  r.set_time_to_train_s(step.time_to_train_s);
+  r.set_energy_to_train_j(step.energy_to_train_j);
+  if (spec.simulation.gpu_hour_usd > 0) {
+    r.set_cost_usd(step.time_to_train_s / 3600.0 * static_cast<double>(spec.cluster.gpus) *
+                   spec.simulation.gpu_hour_usd);
+  }
+  for (const workloads::TierLoad& t : step.links) {
+    v1::LinkTierLoad* l = r.add_links();
+    l->set_tier(t.tier);
+    l->set_bytes(static_cast<double>(t.bytes.count()));
+    l->set_mean_utilisation(t.mean_utilisation);
+    l->set_max_utilisation(t.max_utilisation);
+    l->set_links(t.links);
+  }
+  for (const workloads::CommUse& c : step.comms) {
+    v1::CollectiveUse* u = r.add_collectives();
+    u->set_collective(c.what);
+    u->set_algorithm(c.algorithm);
+    u->set_idle_time_s(c.idle_time.seconds());
+    u->set_groups(c.groups);
+    u->set_count(c.count);
+  }
+  return r;
+}
+
+std::string ReportJson(const v1::Report& report, bool with_scenario) {
+  // Protobuf's printer gives each field its proto3 JSON form; nlohmann keeps the field order
+  // and turns `breakdown` into an object.
+  v1::Report copy = report;
+  if (!with_scenario) copy.clear_scenario();
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = true;
+  std::string text;
+  (void)google::protobuf::util::MessageToJsonString(copy, &text, print);
+  const nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(text);
+  nlohmann::ordered_json out;
+  const google::protobuf::Descriptor* d = v1::Report::descriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const std::string& name = d->field(i)->name();
+    if (name == "breakdown") {
+      nlohmann::ordered_json b = nlohmann::ordered_json::object();
+      for (const v1::TimeShare& t : report.breakdown()) b[t.name()] = t.seconds();
+      out[name] = std::move(b);
+    } else if (parsed.contains(name)) {
+      out[name] = parsed[name];
+    }
+  }
+  return out.dump(2) + "\n";
+}
+
+std::string OutOfMemoryMessage(const v1::Report& r) {
+  const v1::StageMemory* worst = nullptr;
+  for (const v1::StageMemory& m : r.memory()) {
+    if (m.stage() == r.memory_worst_stage()) worst = &m;
+  }
+  std::string out = fmt::format(
+      "out of memory: pipeline stage {} needs {:.1f} GiB per GPU, {:.1f} GiB over the "
+      "{:.1f} GiB of HBM",
+      r.memory_worst_stage(), r.peak_memory_gib(), r.memory_overflow_gib(),
+      r.memory_capacity_gib());
+  if (worst != nullptr) {
+    out += fmt::format(
+        " (weights {:.1f}, gradients {:.1f}, optimizer {:.1f}, activations {:.1f}, buffers "
+        "{:.1f} GiB)",
+        worst->weights_bytes() / kGiB, worst->gradients_bytes() / kGiB,
+        worst->optimizer_bytes() / kGiB, worst->activations_bytes() / kGiB,
+        worst->buffers_bytes() / kGiB);
+  }
+  return out +
+         "; the step was not simulated. Raise tp/pp, the ZeRO stage, recompute, or lower "
+         "microbatch_size.";
+}
+
+std::string ReportText(const ScenarioSpec& spec, const v1::Report& r) {
+  const topology::ClusterSpec& c = spec.cluster;
+  const workloads::ParallelPlan& p = spec.parallel;
+  std::string out;
+  out += fmt::format("scenario  {}: {} on {} x {} ({} nodes)\n", r.name(), spec.model.name,
+                     c.gpus, c.node.gpu.name, c.nodes());
+  out += fmt::format(
+      "plan      tp {} pp {} dp {} cp {} ep {}, v {}, micro-batch {}, {} micro-batches, "
+      "{} {}, ZeRO-{}, recompute {}\n",
+      p.tp, p.pp, p.dp, p.cp, p.ep, p.virtual_stages, p.microbatch_size,
+      spec.training.microbatches(p), spec.precision.compute,
+      spec.precision.sparse_2to4 ? "2:4-sparse" : "dense", p.zero_stage,
+      p.recompute == workloads::Recompute::kNone
+          ? "none"
+          : (p.recompute == workloads::Recompute::kSelective ? "selective" : "full"));
+  if (!r.simulated()) return out + OutOfMemoryMessage(r) + "\n";
+
+  const double step = r.step_time_s();
+  out += fmt::format("\nstep time           {:10.3f} s     (critical stage {})\n", step,
+                     r.critical_stage());
+  out += fmt::format("tokens/s            {:10.4g}\n", r.tokens_per_s());
+  out += fmt::format("MFU / HFU           {:9.1f}% / {:.1f}%   of {:.0f} TFLOP/s dense {}\n",
+                     100 * r.mfu(), 100 * r.hfu(), r.peak_tflops_per_gpu(),
+                     spec.precision.compute);
+  out += fmt::format("TFLOP/s per GPU     {:10.1f}       (Megatron Eq. 3 count: {:.1f})\n",
+                     r.tflops_per_gpu(), r.megatron_tflops_per_gpu());
+  out += fmt::format("memory per GPU      {:10.1f} GiB   of {:.1f} GiB (stage {})\n",
+                     r.peak_memory_gib(), r.memory_capacity_gib(), r.memory_worst_stage());
+  out += fmt::format("energy per step     {:10.4g} J     {:.0f} W per GPU, {:.2f} MW cluster\n",
+                     r.energy_per_step_j(), r.avg_power_w(), r.cluster_power_w() / 1e6);
+  if (r.steps_to_train() > 0) {
+    out += fmt::format("time to train       {:10.1f} days  ({} steps, {:.3g} GWh",
+                       r.time_to_train_s() / 86400.0, r.steps_to_train(),
+                       r.energy_to_train_j() / 3.6e12);
+    if (r.cost_usd() > 0) out += fmt::format(", ${:.3g}", r.cost_usd());
+    out += ")\n";
+  }
+  out += "\nwhere the step goes (critical stage)\n";
+  for (const v1::TimeShare& t : r.breakdown()) {
+    if (t.seconds() <= 0) continue;
+    out += fmt::format("  {:<12} {:9.3f} s  {:5.1f}%\n", t.name(), t.seconds(),
+                       step > 0 ? 100 * t.seconds() / step : 0.0);
+  }
+  out += "\nmemory per GPU (GiB)\n  stage  weights  grads  optimizer  activations  buffers  total\n";
+  for (const v1::StageMemory& m : r.memory()) {
+    out += fmt::format("  {:5}  {:7.1f}  {:5.1f}  {:9.1f}  {:11.1f}  {:7.1f}  {:5.1f}\n",
+                       m.stage(), m.weights_bytes() / kGiB, m.gradients_bytes() / kGiB,
+                       m.optimizer_bytes() / kGiB, m.activations_bytes() / kGiB,
+                       m.buffers_bytes() / kGiB, m.total_bytes() / kGiB);
+  }
+  if (r.links_size() > 0) {
+    out += "\nlinks (traffic of the simulated groups)\n  tier             links  mean util  max util\n";
+    for (const v1::LinkTierLoad& l : r.links()) {
+      out += fmt::format("  {:<15} {:6}  {:8.1f}%  {:7.1f}%\n", l.tier(), l.links(),
+                         100 * l.mean_utilisation(), 100 * l.max_utilisation());
+    }
+  }
+  if (r.collectives_size() > 0) {
+    out += fmt::format("\ncollectives on stage {} (per step)\n", r.critical_stage());
+    for (const v1::CollectiveUse& u : r.collectives()) {
+      out += fmt::format("  {:<42} x{:<5} {:<16} {:9.1f} us alone, {} groups\n",
+                         u.collective(), u.count(), u.algorithm(), u.idle_time_s() * 1e6,
+                         u.groups());
+    }
+  }
+  return out;
+}
+
+}  // namespace trainsim::config

@@ -1,0 +1,224 @@
+// The training-step simulation: pipeline schedules and their bubbles against closed forms, the
+// breakdown's accounting, DP overlap, out-of-memory plans, determinism and the validation set.
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "config/scenario_loader.h"
+#include "config/scenario_spec.h"
+#include "config/validation.h"
+#include "gtest/gtest.h"
+#include "tests/topology/test_clusters.h"
+#include "workloads/executor.h"
+#include "workloads/pipeline_schedule.h"
+#include "workloads/placement.h"
+#include "workloads/step.h"
+#include "workloads/step_graph.h"
+
+namespace trainsim::workloads {
+namespace {
+
+using namespace trainsim::literals;
+
+TEST(PipelineScheduleTest, OneFOneBWarmsUpThenAlternates) {
+  const std::vector<PipelinePass> s0 = StagePasses(PipelineSchedule::kOneFOneB, 4, 0, 8, 1);
+  ASSERT_EQ(s0.size(), 16u);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(s0[i].backward) << i;  // p − s − 1 warm-up
+  EXPECT_FALSE(s0[3].backward);
+  EXPECT_TRUE(s0[4].backward);
+  const std::vector<PipelinePass> last = StagePasses(PipelineSchedule::kOneFOneB, 4, 3, 8, 1);
+  for (size_t i = 0; i < last.size(); ++i) EXPECT_EQ(last[i].backward, i % 2 == 1) << i;
+}
+
+TEST(PipelineScheduleTest, EveryPassOnceForwardBeforeBackward) {
+  for (PipelineSchedule sched : {PipelineSchedule::kGpipe, PipelineSchedule::kOneFOneB,
+                                 PipelineSchedule::kInterleavedOneFOneB}) {
+    const int v = sched == PipelineSchedule::kInterleavedOneFOneB ? 3 : 1;
+    for (int stage = 0; stage < 4; ++stage) {
+      std::set<std::tuple<bool, int, int>> seen;
+      for (const PipelinePass& p : StagePasses(sched, 4, stage, 8, v)) {
+        EXPECT_TRUE(seen.insert({p.backward, p.microbatch, p.chunk}).second);
+        if (p.backward) {
+          EXPECT_TRUE(seen.count({false, p.microbatch, p.chunk}));
+        }
+      }
+      EXPECT_EQ(seen.size(), 2u * 8 * v);
+    }
+  }
+}
+
+TEST(PlacementTest, MegatronOrderAndGroups) {
+  const ParallelPlan plan{.tp = 8, .pp = 2, .dp = 4, .cp = 1, .ep = 2};
+  const Placement place(plan);
+  EXPECT_EQ(place.Rank({3, 0, 2, 1}), 3 + 8 * (2 + 4 * 1));
+  EXPECT_EQ(place.Group(GroupKind::kTensor, 9), (std::vector<int64_t>{8, 9, 10, 11, 12, 13, 14,
+                                                                      15}));
+  EXPECT_EQ(place.Group(GroupKind::kData, 1), (std::vector<int64_t>{1, 9, 17, 25}));
+  EXPECT_EQ(place.Group(GroupKind::kExpert, 17), (std::vector<int64_t>{17, 25}));
+  EXPECT_EQ(place.Group(GroupKind::kExpertData, 17), (std::vector<int64_t>{1, 17}));
+  EXPECT_EQ(place.GroupsOnStage(GroupKind::kData, 1).size(), 8u);
+}
+
+// A pipeline of uniform stages and free communication: each chunk is one layer whose forward
+// takes 1 ms and backward 2 ms.
+Time PipelineStep(PipelineSchedule schedule, int pp, int m, int v) {
+  ModelSpec model{.name = "uniform", .layers = pp * v, .hidden = 1024, .ffn_hidden = 4096,
+                  .heads = 8, .kv_heads = 8, .vocab = 1024};
+  ParallelPlan plan{.pp = pp, .virtual_stages = v, .schedule = schedule, .zero_stage = 0};
+  LayerCosts costs;
+  costs.attention.forward.time = 1_ms;
+  costs.attention.backward.time = 2_ms;
+  StepGraphInputs in{.model = &model, .plan = &plan, .microbatches = m, .costs = &costs};
+  in.stages.assign(static_cast<size_t>(pp), StageWork{.chunks = std::vector<ChunkShard>(v)});
+  const ExecutionGraph graph = BuildStepGraph(in);
+  std::vector<PlannedComm> free(graph.comm_ops().size());  // no phases: instantaneous
+  StatusOr<topology::Topology> topo =
+      topology::Topology::Build(topology::testing::SuperPod(8));
+  EXPECT_TRUE(topo.ok());
+  StatusOr<ExecutionTrace> trace = ExecuteNative(graph, free, *topo);
+  EXPECT_TRUE(trace.ok()) << trace.status().message();
+  return trace->makespan;
+}
+
+TEST(StepGraphTest, OneFOneBBubbleIsPMinusOneOverMPlusPMinusOne) {
+  for (auto [p, m] : {std::pair{4, 8}, {8, 16}, {2, 1}}) {
+    const Time step = PipelineStep(PipelineSchedule::kOneFOneB, p, m, 1);
+    EXPECT_EQ(step, (m + p - 1) * 3_ms) << p << " " << m;  // bubble (p−1)/(m+p−1)
+    EXPECT_EQ(PipelineStep(PipelineSchedule::kGpipe, p, m, 1), step);
+  }
+}
+
+TEST(StepGraphTest, InterleavingShrinksTheBubbleByV) {
+  const int p = 4, m = 8;
+  for (int v : {2, 4}) {
+    const Time ideal = m * v * 3_ms;  // every pass of every chunk, no bubble
+    const Time plain = PipelineStep(PipelineSchedule::kOneFOneB, p, m, 1) * v;  // v layers/stage
+    const Time interleaved = PipelineStep(PipelineSchedule::kInterleavedOneFOneB, p, m, v);
+    EXPECT_EQ(plain - ideal, (p - 1) * v * 3_ms);
+    EXPECT_EQ((interleaved - ideal) * v, plain - ideal) << v;
+  }
+}
+
+
+config::ScenarioSpec Spec(const std::string& yaml) {
+  StatusOr<config::LoadedScenario> loaded = config::LoadScenarioText(yaml, "test.yaml");
+  EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+  StatusOr<config::ScenarioSpec> spec = config::BuildScenarioSpec(*loaded);
+  EXPECT_TRUE(spec.ok()) << spec.status().message();
+  return *spec;
+}
+
+StepResult Simulate(const config::ScenarioSpec& s) {
+  StatusOr<StepResult> r =
+      SimulateStep({.cluster = &s.cluster, .model = &s.model, .plan = &s.parallel,
+                    .training = &s.training, .precision = &s.precision,
+                    .options = &s.simulation});
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return *r;
+}
+
+std::string Gpt(const std::string& extra_plan, int64_t global_batch = 256) {
+  return std::string(
+             "cluster: {preset: dgx-h100-superpod, gpus: 64}\n"
+             "model: megatron-7.5b\n"
+             "parallelism: {tp: 4, pp: 2") +
+         extra_plan +
+         "}\n"
+         "training: {global_batch: " + std::to_string(global_batch) +
+         ", sequence_length: 2048}\n";
+}
+
+double Share(const StepResult& r, const std::string& name) {
+  for (const TimeShare& t : r.breakdown) {
+    if (t.name == name) return t.time.seconds();
+  }
+  return -1;
+}
+
+TEST(StepTest, BreakdownSumsToStepTime) {
+  const StepResult r = Simulate(Spec(Gpt(", microbatch_size: 2")));
+  ASSERT_TRUE(r.simulated);
+  Time sum;
+  for (const TimeShare& t : r.breakdown) {
+    EXPECT_GE(t.time, Time()) << t.name;
+    sum += t.time;
+  }
+  EXPECT_EQ(sum, r.step_time);
+  EXPECT_GT(r.mfu, 0.2);
+  EXPECT_LT(r.mfu, r.hfu + 1e-12);
+  EXPECT_LE(r.hfu, 1.0);
+  EXPECT_NEAR(r.tokens_per_s, 256.0 * 2048 / r.step_time.seconds(), 1e-6);
+}
+
+// Megatron overlaps a bucket's reduction with the rest of the last micro-batch's backward, so
+// it hides it when that backward is long: here one micro-batch of 8 sequences per pipeline.
+TEST(StepTest, DpOverlapHidesGradientReductionBehindALongBackward) {
+  const StepResult overlapped = Simulate(Spec(Gpt(", microbatch_size: 8, dp_overlap: true", 64)));
+  const StepResult exposed = Simulate(Spec(Gpt(", microbatch_size: 8, dp_overlap: false", 64)));
+  EXPECT_LT(Share(overlapped, "dp-comm"), 0.5 * Share(exposed, "dp-comm"));
+  EXPECT_LT(overlapped.step_time, exposed.step_time);
+}
+
+TEST(StepTest, MoreMicrobatchesShrinkTheBubbleShare) {
+  auto bubble_share = [](int64_t batch) {
+    config::ScenarioSpec s = Spec(Gpt(", microbatch_size: 2"));
+    s.training.global_batch = batch;
+    const StepResult r = Simulate(s);
+    return Share(r, "pp-bubble") / r.step_time.seconds();
+  };
+  EXPECT_GT(bubble_share(64), bubble_share(512));
+}
+
+TEST(StepTest, OutOfMemoryIsReportedNotSimulated) {
+  const config::ScenarioSpec s =
+      Spec("cluster: {preset: dgx-h100-superpod, gpus: 64}\nmodel: gpt3-175b\n"
+           "parallelism: {tp: 1, pp: 1, zero_stage: 0}\n"
+           "training: {global_batch: 64, sequence_length: 2048}\n");
+  const StepResult r = Simulate(s);
+  EXPECT_FALSE(r.simulated);
+  EXPECT_FALSE(r.memory.fits());
+  EXPECT_GT(r.memory.overflow(), Bytes(100'000'000'000));
+}
+
+TEST(StepTest, SameInputSameOutput) {
+  const config::ScenarioSpec s = Spec(Gpt(", microbatch_size: 2, tp_overlap: true"));
+  const StepResult a = Simulate(s);
+  const StepResult b = Simulate(s);
+  EXPECT_EQ(a.step_time, b.step_time);
+  EXPECT_EQ(a.energy_per_step.value(), b.energy_per_step.value());
+}
+
+TEST(StepTest, MoeStepRunsExpertAllToAll) {
+  const config::ScenarioSpec s =
+      Spec("cluster: {preset: dgx-h100-superpod, gpus: 64}\nmodel: mixtral-8x7b\n"
+           "parallelism: {tp: 2, pp: 1, ep: 8}\n"
+           "training: {global_batch: 64, sequence_length: 4096}\n");
+  const StepResult r = Simulate(s);
+  ASSERT_TRUE(r.simulated);
+  EXPECT_GT(Share(r, "ep-comm"), 0);
+  bool a2a = false;
+  for (const CommUse& c : r.comms) a2a |= c.what.starts_with("ep alltoall");
+  EXPECT_TRUE(a2a);
+}
+
+// The calibration set. The model is within +15..+26% of Megatron-LM's Table 1 today (it is
+// optimistic: README, Validation); this guards that band until the ±10% target is met.
+TEST(ValidationTest, MegatronTable1WithinCurrentBand) {
+  StatusOr<std::vector<config::ValidationCase>> cases = config::LoadMegatronSc21();
+  ASSERT_TRUE(cases.ok()) << cases.status().message();
+  ASSERT_EQ(cases->size(), 10u);
+  for (const config::ValidationCase& c : *cases) {
+    if (c.spec.cluster.gpus > 1024) continue;  // the larger rows run in `trainsim validate`
+    const StepResult r = Simulate(c.spec);
+    ASSERT_TRUE(r.simulated) << c.name;
+    const double error = r.megatron_tflops_per_gpu / c.published_tflops_per_gpu - 1;
+    EXPECT_GT(error, -0.10) << c.name;
+    EXPECT_LT(error, 0.30) << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace trainsim::workloads

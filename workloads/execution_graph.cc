@@ -1,0 +1,91 @@
+#include "workloads/execution_graph.h"
+
+#include <algorithm>
+
+#include "sim/check.h"
+
+namespace trainsim::workloads {
+
+std::string_view CategoryName(Category c) {
+  switch (c) {
+    case Category::kForward:
+      return "forward";
+    case Category::kBackward:
+      return "backward";
+    case Category::kRecompute:
+      return "recompute";
+    case Category::kOptimizer:
+      return "optimizer";
+    case Category::kTpComm:
+      return "tp-comm";
+    case Category::kCpComm:
+      return "cp-comm";
+    case Category::kEpComm:
+      return "ep-comm";
+    case Category::kPpComm:
+      return "pp-comm";
+    case Category::kDpComm:
+      return "dp-comm";
+  }
+  return "?";
+}
+
+bool IsCommunication(Category c) { return c >= Category::kTpComm; }
+
+NodeId ExecutionGraph::Add(const GraphNode& node) {
+  TRAINSIM_CHECK(node.stream >= 0 && node.stream < streams());
+  const auto id = static_cast<NodeId>(nodes_.size());
+  nodes_.push_back(node);
+  if (node.on_stream) streams_[node.stream].push_back(id);
+  return id;
+}
+
+NodeId ExecutionGraph::AddComm(Category category, bool on_stream, int stream, const CommOp& op) {
+  // Identical operations share one entry, so the executor plans each once.
+  auto it = std::find(comm_ops_.begin(), comm_ops_.end(), op);
+  int32_t index = static_cast<int32_t>(it - comm_ops_.begin());
+  if (it == comm_ops_.end()) comm_ops_.push_back(op);
+  return Add(GraphNode{.category = category, .on_stream = on_stream, .stream = stream,
+                       .comm = index});
+}
+
+void ExecutionGraph::Depend(NodeId from, NodeId to) {
+  TRAINSIM_CHECK(from != to && from < nodes_.size() && to < nodes_.size());
+  edges_.emplace_back(from, to);
+}
+
+void ExecutionGraph::Finalize() {
+  const size_t n = nodes_.size();
+  succ_begin_.assign(n + 1, 0);
+  pred_begin_.assign(n + 1, 0);
+  for (auto [from, to] : edges_) {
+    ++succ_begin_[from + 1];
+    ++pred_begin_[to + 1];
+  }
+  for (size_t i = 0; i < n; ++i) {
+    succ_begin_[i + 1] += succ_begin_[i];
+    pred_begin_[i + 1] += pred_begin_[i];
+  }
+  succ_.resize(edges_.size());
+  pred_.resize(edges_.size());
+  std::vector<uint32_t> s_fill(succ_begin_.begin(), succ_begin_.end() - 1);
+  std::vector<uint32_t> p_fill(pred_begin_.begin(), pred_begin_.end() - 1);
+  for (auto [from, to] : edges_) {
+    succ_[s_fill[from]++] = to;
+    pred_[p_fill[to]++] = from;
+  }
+  edges_.clear();
+  edges_.shrink_to_fit();
+}
+
+std::span<const NodeId> ExecutionGraph::successors(NodeId id) const {
+  return std::span<const NodeId>(succ_).subspan(succ_begin_[id],
+                                                succ_begin_[id + 1] - succ_begin_[id]);
+}
+
+std::span<const NodeId> ExecutionGraph::predecessors(NodeId id) const {
+  return std::span<const NodeId>(pred_).subspan(pred_begin_[id],
+                                                pred_begin_[id + 1] - pred_begin_[id]);
+}
+
+}  // namespace trainsim::workloads

@@ -1,0 +1,102 @@
+// ExecutionGraph: one training step as a DAG of compute and communication nodes, for one
+// representative rank per equivalence class. With a uniform plan, every rank of a pipeline stage
+// does the same work at the same time (its TP, CP and DP peers are mirror images), so a class is
+// a pipeline stage and its representative is the rank with tp = cp = dp = 0 on that stage.
+//
+// Each class has one compute stream: its on-stream nodes run one at a time in stream order, as
+// kernels on a CUDA stream do; a node also waits for its dependencies. Communication that the
+// stream waits for (TP collectives without overlap, EP all-to-all) is on the stream;
+// communication that overlaps compute (PP sends, DP gradient buckets, CP key/value exchange, TP
+// with overlap) is off the stream and only its consumers wait for it.
+//
+// Communication nodes name a collective over a group of ranks (workloads/placement.h) of the
+// representative; the executor turns them into flows on the network, where concurrent
+// collectives contend for links. Nodes, dependencies and streams are flat vectors (CSR).
+#ifndef TRAINSIM_WORKLOADS_EXECUTION_GRAPH_H_
+#define TRAINSIM_WORKLOADS_EXECUTION_GRAPH_H_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "collectives/collective.h"
+#include "sim/units.h"
+#include "workloads/placement.h"
+
+namespace trainsim::workloads {
+
+// What a node's time counts as in the step's breakdown.
+enum class Category : uint8_t {
+  kForward,
+  kBackward,
+  kRecompute,
+  kOptimizer,
+  kTpComm,
+  kCpComm,
+  kEpComm,
+  kPpComm,
+  kDpComm,
+};
+inline constexpr int kCategoryCount = 9;
+std::string_view CategoryName(Category c);  // "forward", ..., "tp-comm", ..., "dp-comm"
+bool IsCommunication(Category c);
+
+using NodeId = uint32_t;
+
+// A collective of the representative's group on one stage (kPipelineNext: from `stage` to
+// `peer_stage`, which is stage + 1, or 0 from the last stage for interleaved chunks).
+struct CommOp {
+  GroupKind group = GroupKind::kTensor;
+  collectives::CollectiveOp op = collectives::CollectiveOp::kAllReduce;
+  Bytes bytes;
+  int stage = 0;
+  int peer_stage = 0;
+
+  bool operator==(const CommOp&) const = default;
+};
+
+struct GraphNode {
+  Category category = Category::kForward;
+  bool on_stream = true;
+  int32_t stream = 0;  // the class (pipeline stage) whose stream or rank issues it
+  int32_t comm = -1;   // index into comm_ops(); -1 for compute
+  Time duration;       // compute nodes
+  Joules energy;       // compute nodes, one GPU
+  double flops = 0;    // compute nodes, one GPU
+};
+
+class ExecutionGraph {
+ public:
+  explicit ExecutionGraph(int streams) : streams_(static_cast<size_t>(streams)) {}
+
+  // Appends a node; on-stream nodes go to the end of their stream's order.
+  NodeId Add(const GraphNode& node);
+  NodeId AddComm(Category category, bool on_stream, int stream, const CommOp& op);
+  // `to` waits for `from`. The executor reports a cycle as an error.
+  void Depend(NodeId from, NodeId to);
+  // Freezes the dependency lists into CSR; call once after the last Add/Depend.
+  void Finalize();
+
+  size_t size() const { return nodes_.size(); }
+  int streams() const { return static_cast<int>(streams_.size()); }
+  const GraphNode& node(NodeId id) const { return nodes_[id]; }
+  std::span<const GraphNode> nodes() const { return nodes_; }
+  std::span<const CommOp> comm_ops() const { return comm_ops_; }
+  std::span<const NodeId> stream_order(int stream) const { return streams_[stream]; }
+  // After Finalize: successors and predecessors of a node.
+  std::span<const NodeId> successors(NodeId id) const;
+  std::span<const NodeId> predecessors(NodeId id) const;
+
+ private:
+  std::vector<GraphNode> nodes_;
+  std::vector<CommOp> comm_ops_;
+  std::vector<std::vector<NodeId>> streams_;
+  std::vector<std::pair<NodeId, NodeId>> edges_;
+  std::vector<uint32_t> succ_begin_, pred_begin_;
+  std::vector<NodeId> succ_, pred_;
+};
+
+}  // namespace trainsim::workloads
+
+#endif  // TRAINSIM_WORKLOADS_EXECUTION_GRAPH_H_

@@ -1,0 +1,212 @@
+#include "workloads/executor.h"
+
+#include <cmath>
+#include <memory>
+
+#include "collectives/runner.h"
+#include "fmt/format.h"
+#include "sim/engine.h"
+#include "sim/flow_network.h"
+
+namespace trainsim::workloads {
+
+using collectives::CollectivePlan;
+using collectives::CollectiveRequest;
+
+namespace {
+
+std::vector<int64_t> RepresentativeGroup(const CommOp& op, const Placement& placement) {
+  const int64_t rep = placement.Rank({0, 0, 0, op.stage});
+  if (op.group == GroupKind::kPipelineNext) return {rep, placement.Rank({0, 0, 0, op.peer_stage})};
+  return placement.Group(op.group, rep);
+}
+
+std::vector<std::vector<int64_t>> MirrorGroups(const CommOp& op, const Placement& placement) {
+  if (op.group != GroupKind::kPipelineNext) return placement.GroupsOnStage(op.group, op.stage);
+  std::vector<std::vector<int64_t>> pairs;
+  const int64_t per_stage = placement.ranks_per_stage();
+  for (int64_t r = op.stage * per_stage; r < (op.stage + 1) * per_stage; ++r) {
+    RankCoords peer = placement.Coords(r);
+    peer.pp = op.peer_stage;
+    pairs.push_back({r, placement.Rank(peer)});
+  }
+  return pairs;
+}
+
+// Flows crossing each link in each phase of a plan, with bundle multiplicities.
+void AddLoads(const CollectivePlan& plan, size_t links, std::vector<std::vector<double>>& load) {
+  while (load.size() < plan.phases.size()) load.emplace_back(links, 0.0);
+  for (size_t p = 0; p < plan.phases.size(); ++p) {
+    for (const collectives::PlannedBundle& b : plan.phases[p].bundles) {
+      for (const FlowHop& hop : b.path) {
+        load[p][hop.link.value] += static_cast<double>(hop.weight) * static_cast<double>(b.multiplicity);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops,
+                                                     const Placement& placement,
+                                                     const topology::Topology& topology) {
+  std::vector<PlannedComm> planned;
+  planned.reserve(ops.size());
+  for (const CommOp& op : ops) {
+    CollectiveRequest request{.op = op.op, .ranks = RepresentativeGroup(op, placement),
+                              .bytes = op.bytes};
+    auto fail = [&](const Status& s) {
+      return Status(s.code(), fmt::format("{} {} of {} on stage {}: {}", GroupKindName(op.group),
+                                          collectives::OpName(op.op), ToString(op.bytes),
+                                          op.stage, s.message()));
+    };
+    StatusOr<collectives::CollectiveTiming> tuned = collectives::TuneCollective(request, topology);
+    if (!tuned.ok()) return fail(tuned.status());
+    StatusOr<const collectives::CollectiveAlgorithm*> algorithm =
+        collectives::FindAlgorithm(tuned->algorithm);
+    if (!algorithm.ok()) return fail(algorithm.status());
+    StatusOr<CollectivePlan> plan = (*algorithm)->Plan(request, topology, tuned->protocol);
+    if (!plan.ok()) return fail(plan.status());
+
+    // Census of the mirror groups' flows per link and phase.
+    const std::vector<std::vector<int64_t>> mirrors = MirrorGroups(op, placement);
+    const size_t links = topology.links().size();
+    std::vector<std::vector<double>> all, own;
+    AddLoads(*plan, links, own);
+    for (const std::vector<int64_t>& group : mirrors) {
+      CollectiveRequest r = request;
+      r.ranks = group;
+      StatusOr<CollectivePlan> p = (*algorithm)->Plan(r, topology, tuned->protocol);
+      if (!p.ok()) return fail(p.status());
+      AddLoads(*p, links, all);
+    }
+    for (size_t p = 0; p < plan->phases.size(); ++p) {
+      for (collectives::PlannedBundle& b : plan->phases[p].bundles) {
+        for (FlowHop& hop : b.path) {
+          const auto l = hop.link.value;
+          const double factor = all[p][l] / own[p][l];
+          const double weight = std::max(1.0, std::round(hop.weight * factor));
+          hop.weight = static_cast<uint32_t>(weight);
+        }
+      }
+    }
+    planned.push_back(PlannedComm{.plan = *std::move(plan),
+                                  .ranks = std::move(request.ranks),
+                                  .idle_time = tuned->time,
+                                  .mirror_groups = static_cast<int>(mirrors.size())});
+  }
+  return planned;
+}
+
+namespace {
+
+class Runner {
+ public:
+  Runner(const ExecutionGraph& graph, std::span<const PlannedComm> comms,
+         const topology::Topology& topology)
+      : graph_(graph),
+        comms_(comms),
+        network_(engine_, collectives::AchievableCapacities(topology)),
+        pending_(graph.size()),
+        next_(static_cast<size_t>(graph.streams()), 0),
+        busy_(static_cast<size_t>(graph.streams()), false),
+        done_(graph.size(), false) {
+    trace_.nodes.resize(graph.size());
+    for (NodeId id = 0; id < graph.size(); ++id) {
+      pending_[id] = static_cast<uint32_t>(graph.predecessors(id).size());
+    }
+  }
+
+  StatusOr<ExecutionTrace> Run() {
+    for (NodeId id = 0; id < graph_.size(); ++id) {
+      if (!graph_.node(id).on_stream && pending_[id] == 0) Start(id);
+    }
+    for (int s = 0; s < graph_.streams(); ++s) TryStream(s);
+    engine_.Run();
+    for (NodeId id = 0; id < graph_.size(); ++id) {
+      if (!done_[id]) {
+        const GraphNode& n = graph_.node(id);
+        return InternalError(fmt::format(
+            "the step's execution graph cannot finish: node {} ({} on stage {}) never ran; "
+            "its dependencies form a cycle or wait on it",
+            id, CategoryName(n.category), n.stream));
+      }
+      trace_.makespan = std::max(trace_.makespan, trace_.nodes[id].end);
+    }
+    const size_t links = network_.link_count();
+    trace_.link_bytes.resize(links);
+    trace_.link_busy_time.resize(links);
+    for (size_t l = 0; l < links; ++l) {
+      trace_.link_bytes[l] = network_.link_bytes(LinkIndex{static_cast<uint32_t>(l)});
+      trace_.link_busy_time[l] = network_.link_busy_time(LinkIndex{static_cast<uint32_t>(l)});
+    }
+    return std::move(trace_);
+  }
+
+ private:
+  void Start(NodeId id) {
+    const GraphNode& n = graph_.node(id);
+    trace_.nodes[id].start = engine_.now();
+    if (n.comm < 0 || comms_[n.comm].plan.phases.empty()) {
+      engine_.ScheduleAfter(n.comm < 0 ? n.duration : Time(), [this, id] { Finish(id); });
+      return;
+    }
+    collectives::RunPlan(engine_, network_, comms_[n.comm].plan, [this, id] { Finish(id); });
+  }
+
+  void Finish(NodeId id) {
+    const GraphNode& n = graph_.node(id);
+    trace_.nodes[id].end = engine_.now();
+    done_[id] = true;
+    if (n.on_stream) {
+      busy_[n.stream] = false;
+      ++next_[n.stream];
+    }
+    for (NodeId s : graph_.successors(id)) {
+      if (--pending_[s] > 0) continue;
+      const GraphNode& succ = graph_.node(s);
+      if (succ.on_stream) {
+        TryStream(succ.stream);
+      } else {
+        Start(s);
+      }
+    }
+    if (n.on_stream) TryStream(n.stream);
+  }
+
+  void TryStream(int stream) {
+    if (busy_[stream]) return;
+    std::span<const NodeId> order = graph_.stream_order(stream);
+    if (next_[stream] == order.size()) return;
+    const NodeId id = order[next_[stream]];
+    if (pending_[id] > 0) return;
+    busy_[stream] = true;
+    Start(id);
+  }
+
+  const ExecutionGraph& graph_;
+  std::span<const PlannedComm> comms_;
+  EventEngine engine_;
+  FlowNetwork network_;
+  std::vector<uint32_t> pending_;
+  std::vector<size_t> next_;
+  std::vector<bool> busy_;
+  std::vector<bool> done_;
+  ExecutionTrace trace_;
+};
+
+}  // namespace
+
+StatusOr<ExecutionTrace> ExecuteNative(const ExecutionGraph& graph,
+                                       std::span<const PlannedComm> comms,
+                                       const topology::Topology& topology) {
+  for (const GraphNode& n : graph.nodes()) {
+    if (n.comm >= static_cast<int32_t>(comms.size())) {
+      return InvalidArgumentError("execution graph: a communication node has no plan");
+    }
+  }
+  Runner runner(graph, comms, topology);
+  return runner.Run();
+}
+
+}  // namespace trainsim::workloads

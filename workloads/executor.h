@@ -1,0 +1,61 @@
+// The native executor: runs an ExecutionGraph on trainsim's event engine and flow-level network
+// (sim/), so that pipeline bubbles, overlap and link contention come out of the simulation.
+//
+// Communication planning. Each CommOp is a collective of the representative's group; the
+// algorithm and protocol are the fastest for that group on an idle network (as NCCL's tuner
+// would pick them, collectives::TuneCollective). Every other group of the same kind on the stage
+// runs the same collective at the same time (the ranks are mirror images), so the
+// representative's flows are weighted, link by link and phase by phase, by how many flows of all
+// those groups cross the link per representative flow (rounded to the nearest integer, at least
+// 1): a leaf uplink that eight groups' rings share costs each representative flow eight times
+// its rate. Groups whose routes are link-disjoint (TP inside a node) keep weight 1. Concurrent
+// collectives of different kinds and stages meet on the network as they would in the cluster.
+#ifndef TRAINSIM_WORKLOADS_EXECUTOR_H_
+#define TRAINSIM_WORKLOADS_EXECUTOR_H_
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "collectives/collective.h"
+#include "sim/status.h"
+#include "sim/units.h"
+#include "topology/topology.h"
+#include "workloads/execution_graph.h"
+#include "workloads/placement.h"
+
+namespace trainsim::workloads {
+
+struct PlannedComm {
+  collectives::CollectivePlan plan;  // representative's flows, weighted for its mirror groups
+  std::vector<int64_t> ranks;        // the representative's group
+  Time idle_time;                    // the representative's group alone on an idle network
+  int mirror_groups = 1;             // groups of this kind on the stage, the representative's included
+};
+
+// Plans every op of `ops` (graph.comm_ops()). Errors name the op and its group.
+StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops,
+                                                     const Placement& placement,
+                                                     const topology::Topology& topology);
+
+struct NodeTiming {
+  Time start;
+  Time end;
+};
+
+struct ExecutionTrace {
+  std::vector<NodeTiming> nodes;  // by NodeId
+  Time makespan;
+  std::vector<Bytes> link_bytes;     // weighted bytes per link (the whole stage's traffic)
+  std::vector<Time> link_busy_time;  // per link
+};
+
+// Runs the graph from time 0 until every node is done. A dependency cycle (or a node that can
+// never start) is an InternalError naming it.
+StatusOr<ExecutionTrace> ExecuteNative(const ExecutionGraph& graph,
+                                       std::span<const PlannedComm> comms,
+                                       const topology::Topology& topology);
+
+}  // namespace trainsim::workloads
+
+#endif  // TRAINSIM_WORKLOADS_EXECUTOR_H_

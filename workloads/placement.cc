@@ -1,0 +1,119 @@
+#include "workloads/placement.h"
+
+#include <algorithm>
+
+#include "sim/check.h"
+
+namespace trainsim::workloads {
+
+std::string_view GroupKindName(GroupKind kind) {
+  switch (kind) {
+    case GroupKind::kTensor:
+      return "tp";
+    case GroupKind::kContext:
+      return "cp";
+    case GroupKind::kData:
+      return "dp";
+    case GroupKind::kExpert:
+      return "ep";
+    case GroupKind::kExpertData:
+      return "edp";
+    case GroupKind::kPipelineNext:
+      return "pp";
+  }
+  return "?";
+}
+
+Placement::Placement(const ParallelPlan& plan) : plan_(plan), ranks_(plan.gpus()) {
+  TRAINSIM_CHECK(plan.tp > 0 && plan.cp > 0 && plan.dp > 0 && plan.pp > 0 && plan.ep > 0);
+  TRAINSIM_CHECK((int64_t{plan.dp} * plan.cp) % plan.ep == 0);
+}
+
+int64_t Placement::Rank(const RankCoords& c) const {
+  return c.tp + int64_t{plan_.tp} * (c.cp + int64_t{plan_.cp} * (c.dp + int64_t{plan_.dp} * c.pp));
+}
+
+RankCoords Placement::Coords(int64_t rank) const {
+  RankCoords c;
+  c.tp = static_cast<int>(rank % plan_.tp);
+  rank /= plan_.tp;
+  c.cp = static_cast<int>(rank % plan_.cp);
+  rank /= plan_.cp;
+  c.dp = static_cast<int>(rank % plan_.dp);
+  c.pp = static_cast<int>(rank / plan_.dp);
+  return c;
+}
+
+int Placement::GroupSize(GroupKind kind) const {
+  switch (kind) {
+    case GroupKind::kTensor:
+      return plan_.tp;
+    case GroupKind::kContext:
+      return plan_.cp;
+    case GroupKind::kData:
+      return plan_.dp * plan_.cp;
+    case GroupKind::kExpert:
+      return plan_.ep;
+    case GroupKind::kExpertData:
+      return plan_.dp * plan_.cp / plan_.ep;
+    case GroupKind::kPipelineNext:
+      return 2;
+  }
+  return 0;
+}
+
+std::vector<int64_t> Placement::Group(GroupKind kind, int64_t rank) const {
+  const RankCoords c = Coords(rank);
+  std::vector<int64_t> group;
+  group.reserve(static_cast<size_t>(GroupSize(kind)));
+  // d: the rank's index in its DP×CP group (cp fastest, as in the rank order).
+  const int d = c.cp + plan_.cp * c.dp;
+  auto from_d = [&](int index) {
+    RankCoords o = c;
+    o.cp = index % plan_.cp;
+    o.dp = index / plan_.cp;
+    return Rank(o);
+  };
+  switch (kind) {
+    case GroupKind::kTensor:
+      for (int i = 0; i < plan_.tp; ++i) group.push_back(Rank({i, c.cp, c.dp, c.pp}));
+      break;
+    case GroupKind::kContext:
+      for (int i = 0; i < plan_.cp; ++i) group.push_back(Rank({c.tp, i, c.dp, c.pp}));
+      break;
+    case GroupKind::kData:
+      for (int i = 0; i < plan_.dp * plan_.cp; ++i) group.push_back(from_d(i));
+      break;
+    case GroupKind::kExpert: {
+      const int first = d / plan_.ep * plan_.ep;
+      for (int i = 0; i < plan_.ep; ++i) group.push_back(from_d(first + i));
+      break;
+    }
+    case GroupKind::kExpertData:
+      for (int i = d % plan_.ep; i < plan_.dp * plan_.cp; i += plan_.ep) {
+        group.push_back(from_d(i));
+      }
+      break;
+    case GroupKind::kPipelineNext:
+      TRAINSIM_CHECK(c.pp + 1 < plan_.pp);
+      group.push_back(rank);
+      group.push_back(Rank({c.tp, c.cp, c.dp, c.pp + 1}));
+      break;
+  }
+  return group;
+}
+
+std::vector<std::vector<int64_t>> Placement::GroupsOnStage(GroupKind kind, int stage) const {
+  // Each group is listed once, from its member with the smallest rank.
+  std::vector<std::vector<int64_t>> groups;
+  const int64_t per_stage = int64_t{plan_.tp} * plan_.cp * plan_.dp;
+  for (int64_t r = stage * per_stage; r < (stage + 1) * per_stage; ++r) {
+    std::vector<int64_t> g = Group(kind, r);
+    int64_t smallest = g.front();
+    for (int64_t x : g) smallest = std::min(smallest, x);
+    if (smallest == r) groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+}  // namespace trainsim::workloads

@@ -1,0 +1,310 @@
+#include "workloads/step.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include "collectives/runner.h"
+#include "compute/number_format.h"
+#include "compute/roofline.h"
+#include "compute/tensor_core.h"
+#include "fmt/format.h"
+#include "topology/topology.h"
+#include "workloads/executor.h"
+#include "workloads/layer_costs.h"
+#include "workloads/parameters.h"
+#include "workloads/placement.h"
+#include "workloads/step_graph.h"
+
+namespace trainsim::workloads {
+namespace {
+
+double BytesPerElement(const std::string& format) {
+  StatusOr<compute::NumberFormat> f = compute::ParseNumberFormat(format);
+  return f.ok() ? compute::StorageBitsPerElement(*f) / 8.0 : 2.0;
+}
+
+Bytes ToBytes(double elements, double bytes_per_element) {
+  return Bytes(static_cast<int64_t>(std::llround(elements * bytes_per_element)));
+}
+
+// Parameters each rank of a stage holds per model chunk, and the optimizer's work.
+StatusOr<std::vector<StageWork>> StageShards(const ModelSpec& model, const ParallelPlan& plan,
+                                             const PrecisionSpec& precision,
+                                             const compute::RooflineModel& roofline) {
+  const int v = plan.virtual_stages;
+  const int chunks = plan.pp * v;
+  const int layers_per_chunk = model.layers / chunks;
+  const double grad_bytes = BytesPerElement(precision.grads);
+  const double param_bytes = BytesPerElement(precision.params);
+  const int64_t dense_group = int64_t{plan.dp} * plan.cp;
+  const int64_t expert_group = dense_group / plan.ep;
+  const int64_t vocab_shard = model.vocab * model.hidden / plan.tp;
+  std::vector<StageWork> stages(static_cast<size_t>(plan.pp));
+  for (int s = 0; s < plan.pp; ++s) {
+    StageWork& work = stages[s];
+    double dense_total = 0, expert_total = 0;
+    for (int c = 0; c < v; ++c) {
+      const int g = c * plan.pp + s;
+      double dense = 0, expert = 0;
+      for (int j = 0; j < layers_per_chunk; ++j) {
+        const LayerParameters p = CountLayerParameters(model, g * layers_per_chunk + j, plan.tp);
+        dense += static_cast<double>(p.attention + p.norms + p.mlp + p.router);
+        expert += static_cast<double>(p.experts) / plan.ep;
+      }
+      if (g == 0) dense += static_cast<double>(vocab_shard);
+      // The output layer; a tied embedding keeps a copy there when the pipeline splits them.
+      if (g == chunks - 1 && (!model.tied_embeddings || chunks > 1)) {
+        dense += static_cast<double>(vocab_shard);
+      }
+      work.chunks.push_back(ChunkShard{.dense_grads = ToBytes(dense, grad_bytes),
+                                       .expert_grads = ToBytes(expert, grad_bytes),
+                                       .dense_params = ToBytes(dense, param_bytes),
+                                       .expert_params = ToBytes(expert, param_bytes)});
+      dense_total += dense;
+      expert_total += expert;
+    }
+    const double updated = plan.zero_stage >= 1
+                               ? dense_total / static_cast<double>(dense_group) +
+                                     expert_total / static_cast<double>(expert_group)
+                               : dense_total + expert_total;
+    StatusOr<compute::RooflineResult> adam =
+        roofline.Memory(compute::AdamUpdateOp(static_cast<int64_t>(updated)));
+    if (!adam.ok()) return adam.status();
+    work.optimizer.Add(*adam);
+  }
+  return stages;
+}
+
+struct StageAccount {
+  std::array<Time, kCategoryCount> busy{};  // on-stream time by category
+  Time bubble;
+  Time idle;
+  Time end;
+  Time compute_time;  // compute nodes only
+  Joules compute_energy;
+  double flops = 0;
+};
+
+// Splits each stage's time into its stream's work, exposed communication and bubble.
+std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTrace& trace) {
+  std::vector<StageAccount> stages(static_cast<size_t>(graph.streams()));
+  for (NodeId id = 0; id < graph.size(); ++id) {
+    const GraphNode& n = graph.node(id);
+    StageAccount& a = stages[n.stream];
+    a.end = std::max(a.end, trace.nodes[id].end);
+    if (n.comm < 0) {
+      a.compute_time += n.duration;
+      a.compute_energy += n.energy;
+      a.flops += n.flops;
+    }
+  }
+  for (int s = 0; s < graph.streams(); ++s) {
+    StageAccount& a = stages[s];
+    Time prev;
+    // A gap before a stream node: exposed communication of the transfer that gated it, up to
+    // that transfer's own duration since the gap began; the rest is bubble.
+    auto gap = [&](Time length, NodeId gate) {
+      const GraphNode& g = graph.node(gate);
+      if (g.comm < 0) {
+        a.bubble += length;
+        return;
+      }
+      const NodeTiming& t = trace.nodes[gate];
+      const Time exposed = std::min(length, t.end - t.start);
+      a.busy[static_cast<int>(g.category)] += exposed;
+      a.bubble += length - exposed;
+    };
+    for (NodeId id : graph.stream_order(s)) {
+      const NodeTiming& t = trace.nodes[id];
+      if (t.start > prev) {
+        NodeId gate = id;
+        Time latest;
+        for (NodeId p : graph.predecessors(id)) {
+          if (trace.nodes[p].end >= latest) {
+            latest = trace.nodes[p].end;
+            gate = p;
+          }
+        }
+        if (gate == id) {
+          a.idle += t.start - prev;
+        } else {
+          gap(t.start - prev, gate);
+        }
+      }
+      a.busy[static_cast<int>(graph.node(id).category)] += t.end - t.start;
+      prev = t.end;
+    }
+    if (a.end > prev) {  // the stage's last transfers after its stream went quiet
+      NodeId last = 0;
+      Time latest;
+      for (NodeId id = 0; id < graph.size(); ++id) {
+        const GraphNode& n = graph.node(id);
+        if (n.stream == s && !n.on_stream && trace.nodes[id].end >= latest) {
+          latest = trace.nodes[id].end;
+          last = id;
+        }
+      }
+      gap(a.end - prev, last);
+    }
+  }
+  return stages;
+}
+
+std::string CommLabel(const CommOp& op) {
+  std::string label =
+      fmt::format("{} {} {:.1f} MiB", GroupKindName(op.group), collectives::OpName(op.op),
+                  static_cast<double>(op.bytes.count()) / (1024.0 * 1024.0));
+  if (op.group == GroupKind::kPipelineNext) {
+    label += fmt::format(" to stage {}", op.peer_stage);
+  }
+  return label;
+}
+
+}  // namespace
+
+StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
+  const topology::ClusterSpec& cluster = *sc.cluster;
+  const ModelSpec& model = *sc.model;
+  const ParallelPlan& plan = *sc.plan;
+  const TrainingSpec& training = *sc.training;
+  const PrecisionSpec& precision = *sc.precision;
+  const compute::GpuSpec& gpu = cluster.node.gpu;
+
+  StepResult result;
+  StatusOr<MemoryEstimate> memory =
+      EstimateMemory(model, plan, training, precision, gpu.hbm_capacity);
+  if (!memory.ok()) return memory.status();
+  result.memory = *std::move(memory);
+  if (!result.memory.fits()) return result;
+
+  StatusOr<compute::RooflineModel> roofline = compute::RooflineModel::Create(gpu);
+  if (!roofline.ok()) return roofline.status();
+  StatusOr<LayerCosts> costs = ComputeLayerCosts(model, plan, training, precision, *roofline);
+  if (!costs.ok()) return costs.status();
+  StatusOr<std::vector<StageWork>> stages = StageShards(model, plan, precision, *roofline);
+  if (!stages.ok()) return stages.status();
+
+  StepGraphInputs inputs{.model = &model,
+                         .plan = &plan,
+                         .microbatches = static_cast<int>(training.microbatches(plan)),
+                         .costs = &*costs,
+                         .sizes = ComputeCommSizes(model, plan, training),
+                         .stages = *std::move(stages),
+                         // Megatron-LM's default DDP bucket: max(40M, 1M × DP) parameters.
+                         .bucket_bytes = ToBytes(std::max(40e6, 1e6 * plan.dp * plan.cp),
+                                                 BytesPerElement(precision.grads))};
+  const ExecutionGraph graph = BuildStepGraph(inputs);
+
+  StatusOr<topology::Topology> topology = topology::Topology::Build(cluster);
+  if (!topology.ok()) return topology.status();
+  const Placement placement(plan);
+  StatusOr<std::vector<PlannedComm>> comms =
+      PlanCommunication(graph.comm_ops(), placement, *topology);
+  if (!comms.ok()) return comms.status();
+  StatusOr<ExecutionTrace> trace = ExecuteNative(graph, *comms, *topology);
+  if (!trace.ok()) return trace.status();
+
+  result.simulated = true;
+  result.graph_nodes = graph.size();
+  result.step_time = trace->makespan;
+  const double step_s = result.step_time.seconds();
+  const std::vector<StageAccount> accounts = Account(graph, *trace);
+  for (int s = 0; s < plan.pp; ++s) {
+    result.stage_end.push_back(accounts[s].end);
+    if (accounts[s].end > accounts[result.critical_stage].end) result.critical_stage = s;
+  }
+  const StageAccount& crit = accounts[result.critical_stage];
+  for (int c = 0; c < kCategoryCount; ++c) {
+    result.breakdown.push_back({std::string(CategoryName(static_cast<Category>(c))), crit.busy[c]});
+  }
+  result.breakdown.push_back({"pp-bubble", crit.bubble});
+  result.breakdown.push_back({"idle", crit.idle + (result.step_time - crit.end)});
+
+  // FLOPs and utilisation.
+  const auto gpus = static_cast<double>(plan.gpus());
+  const auto per_stage = static_cast<double>(placement.ranks_per_stage());
+  // MFU and HFU count FLOPs by the same (PaLM) formula, with and without recompute, so that
+  // HFU >= MFU; the simulated ops' own FLOP counts (causal attention halved) are not used here.
+  result.model_flops = ModelFlopsPerStep(model, training).value();
+  result.hardware_flops = HardwareFlopsPerStep(model, training, plan.recompute).value();
+  StatusOr<compute::NumberFormat> format = compute::ParseNumberFormat(precision.compute);
+  if (!format.ok()) return format.status();
+  StatusOr<compute::MathPath> path = compute::ResolveMathPath(gpu, *format, false);
+  if (!path.ok()) return path.status();
+  const double peak = path->dense_peak.value();
+  result.peak_tflops_per_gpu = peak / 1e12;
+  if (step_s > 0) {
+    result.mfu = result.model_flops / (step_s * gpus * peak);
+    result.hfu = result.hardware_flops / (step_s * gpus * peak);
+    result.tflops_per_gpu = result.hardware_flops / (step_s * gpus) / 1e12;
+    result.megatron_tflops_per_gpu =
+        MegatronEq3Flops(training.global_batch, training.sequence_length, model.layers,
+                         model.hidden, model.vocab)
+            .value() /
+        (step_s * gpus) / 1e12;
+    result.tokens_per_s = static_cast<double>(training.tokens_per_step()) / step_s;
+  }
+
+  // Energy: each op's own energy, static power while a GPU waits.
+  double energy = 0;
+  for (const StageAccount& a : accounts) {
+    const double waiting = std::max(0.0, step_s - a.compute_time.seconds());
+    energy += (a.compute_energy.value() + gpu.static_power.value() * waiting) * per_stage;
+  }
+  result.energy_per_step = Joules(energy);
+  result.avg_power_per_gpu = Watts(step_s > 0 ? energy / step_s / gpus : 0);
+  const double rest_of_node = std::max(
+      0.0, cluster.node.node_power.value() - cluster.node.gpus_per_node * gpu.tdp.value());
+  result.cluster_power = Watts(result.avg_power_per_gpu.value() * gpus +
+                               rest_of_node * static_cast<double>(cluster.nodes()));
+  if (training.tokens > 0) {
+    result.steps_to_train = static_cast<int64_t>(
+        std::ceil(training.tokens / static_cast<double>(training.tokens_per_step())));
+  } else {
+    result.steps_to_train = training.steps;
+  }
+  result.time_to_train_s = static_cast<double>(result.steps_to_train) * step_s;
+  result.energy_to_train_j = result.time_to_train_s * result.cluster_power.value();
+
+  // Links, by tier.
+  const std::vector<BytesPerSecond> capacity = collectives::AchievableCapacities(*topology);
+  std::map<int, TierLoad> tiers;
+  for (size_t l = 0; l < trace->link_bytes.size(); ++l) {
+    if (trace->link_bytes[l] <= Bytes() || step_s <= 0) continue;
+    const topology::Link& link = topology->links()[l];
+    TierLoad& t = tiers[static_cast<int>(link.tier)];
+    t.tier = std::string(topology::TierName(link.tier));
+    t.bytes += trace->link_bytes[l];
+    const double u = static_cast<double>(trace->link_bytes[l].count()) /
+                     (capacity[l].value() * step_s);
+    t.mean_utilisation += u;
+    t.max_utilisation = std::max(t.max_utilisation, u);
+    ++t.links;
+  }
+  for (auto& [tier, load] : tiers) {
+    load.mean_utilisation /= load.links;
+    result.links.push_back(load);
+  }
+
+  // Collectives of the critical stage.
+  std::vector<int> uses(graph.comm_ops().size(), 0);
+  for (const GraphNode& n : graph.nodes()) {
+    if (n.comm >= 0 && n.stream == result.critical_stage) ++uses[n.comm];
+  }
+  for (size_t i = 0; i < uses.size(); ++i) {
+    if (uses[i] == 0) continue;
+    const PlannedComm& c = (*comms)[i];
+    result.comms.push_back(CommUse{
+        .what = CommLabel(graph.comm_ops()[i]),
+        .algorithm = fmt::format("{}/{}", c.plan.algorithm,
+                                 collectives::ProtocolName(c.plan.protocol)),
+        .idle_time = c.idle_time,
+        .groups = c.mirror_groups,
+        .count = uses[i]});
+  }
+  return result;
+}
+
+}  // namespace trainsim::workloads

@@ -1,0 +1,102 @@
+// One training step, simulated: the answer `trainsim run` prints. SimulateStep times every op of
+// a micro-batch with the roofline (layer_costs.h), builds the step's ExecutionGraph
+// (step_graph.h), plans its collectives on the topology (executor.h), runs it on the native
+// discrete-event executor and derives the figures planners compare:
+//  * step time, and where it goes on the critical stage (the stage that finishes last): compute
+//    by kind, exposed communication by kind, pipeline bubble. A gap on the stream before an op
+//    is exposed communication of the kind that gated it, up to that transfer's own duration;
+//    the rest of the gap is bubble (the transfer itself waited on another stage). The shares sum
+//    to the step time.
+//  * MFU and HFU: model FLOPs (PaLM: 6·N·tokens + attention, no recompute) and hardware FLOPs
+//    (with recompute) per second, over GPUs × the dense peak of the compute format;
+//    TFLOP/s per GPU the way Megatron-LM's paper counts it (Eq. 3, which assumes full
+//    recompute), so figures compare with its tables; tokens per second.
+//  * memory per GPU per stage (memory.h); a plan that does not fit is not simulated.
+//  * energy: each op's energy from the roofline, plus static power while a GPU waits; average
+//    power per GPU; the cluster's power adds each node's non-GPU budget (node_power − GPUs × TDP).
+//  * per-tier link traffic and utilisation, and which algorithm each collective uses.
+#ifndef TRAINSIM_WORKLOADS_STEP_H_
+#define TRAINSIM_WORKLOADS_STEP_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/simulation_options.h"
+#include "sim/status.h"
+#include "sim/units.h"
+#include "topology/cluster_spec.h"
+#include "workloads/memory.h"
+#include "workloads/model_spec.h"
+#include "workloads/parallel_plan.h"
+
+namespace trainsim::workloads {
+
+struct StepScenario {
+  const topology::ClusterSpec* cluster = nullptr;
+  const ModelSpec* model = nullptr;
+  const ParallelPlan* plan = nullptr;
+  const TrainingSpec* training = nullptr;
+  const PrecisionSpec* precision = nullptr;
+  const SimulationOptions* options = nullptr;
+};
+
+struct TimeShare {
+  std::string name;  // "forward", "backward", "recompute", "optimizer", "tp-comm", ...,
+                     // "pp-bubble", "idle"
+  Time time;
+};
+
+struct TierLoad {
+  std::string tier;
+  Bytes bytes;                   // weighted by the mirror groups the representative stands for
+  double mean_utilisation = 0;   // over the tier's links that carried traffic, busy/step
+  double max_utilisation = 0;
+  int links = 0;                 // links of the tier that carried traffic
+};
+
+struct CommUse {
+  std::string what;       // e.g. "tp allgather 96 MiB, stage 0"
+  std::string algorithm;  // e.g. "nvls/simple"
+  Time idle_time;         // alone on an idle network
+  int groups = 1;         // concurrent groups of that kind on the stage
+  int count = 0;          // times per step on that stage
+};
+
+struct StepResult {
+  bool simulated = false;  // false: out of memory, only `memory` is filled in
+  MemoryEstimate memory;
+
+  Time step_time;
+  int critical_stage = 0;
+  std::vector<TimeShare> breakdown;  // of the critical stage; sums to step_time
+  std::vector<Time> stage_end;       // when each stage's last op ended
+
+  double model_flops = 0;     // per step, whole cluster
+  double hardware_flops = 0;  // per step, whole cluster (from the simulated ops)
+  double mfu = 0;
+  double hfu = 0;
+  double tflops_per_gpu = 0;           // hardware FLOP/s per GPU, in TFLOP/s
+  double megatron_tflops_per_gpu = 0;  // Eq. (3) FLOPs / (step time · GPUs)
+  double peak_tflops_per_gpu = 0;      // dense peak of the compute format
+  double tokens_per_s = 0;
+
+  Joules energy_per_step;   // all GPUs
+  Watts avg_power_per_gpu;
+  Watts cluster_power;      // GPUs + the rest of each node
+  double time_to_train_s = 0;    // training.tokens or steps; 0 when neither is given
+  double energy_to_train_j = 0;  // cluster energy over that time
+  int64_t steps_to_train = 0;
+
+  std::vector<TierLoad> links;
+  std::vector<CommUse> comms;
+  size_t graph_nodes = 0;
+};
+
+// Errors: a GPU or format the roofline cannot time (InvalidArgument), a collective no algorithm
+// can run on the cluster (FailedPrecondition), both naming what failed.
+StatusOr<StepResult> SimulateStep(const StepScenario& scenario);
+
+}  // namespace trainsim::workloads
+
+#endif  // TRAINSIM_WORKLOADS_STEP_H_
