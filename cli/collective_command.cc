@@ -1,5 +1,6 @@
 // `trainsim collective`: an nccl-tests-style table (size, count, type, time, algbw, busbw) for
-// one collective on a cluster, per algorithm or tuned (`--algo auto`).
+// one collective on a cluster, per algorithm or tuned (`--algo auto`), timed by the native flow
+// model or (`--backend simgrid`) by SimGrid on the same plan.
 //   trainsim collective --cluster dgx-h100 --nodes 4 --op allreduce --min 8B --max 8GiB
 #include <algorithm>
 #include <cctype>
@@ -16,6 +17,7 @@
 #include "fmt/format.h"
 #include "fmt/printf.h"
 #include "nlohmann/json.hpp"
+#include "sim/simgrid/simgrid_backend.h"
 #include "topology/topology.h"
 
 namespace trainsim::cli {
@@ -73,9 +75,9 @@ StatusOr<std::vector<int64_t>> GroupRanks(const CollectiveOptions& o,
   return ranks;
 }
 
-StatusOr<collectives::CollectiveTiming> TimeOne(const CollectiveOptions& o,
-                                                const collectives::CollectiveRequest& request,
-                                                const topology::Topology& topology) {
+StatusOr<collectives::CollectiveTiming> TimeNative(const CollectiveOptions& o,
+                                                   const collectives::CollectiveRequest& request,
+                                                   const topology::Topology& topology) {
   if (o.algo == "auto") return collectives::TuneCollective(request, topology);
   StatusOr<const collectives::CollectiveAlgorithm*> algorithm = collectives::FindAlgorithm(o.algo);
   if (!algorithm.ok()) return algorithm.status();
@@ -90,17 +92,28 @@ StatusOr<collectives::CollectiveTiming> TimeOne(const CollectiveOptions& o,
       fmt::format("--protocol {}: expected auto, ll, ll128 or simple", o.protocol));
 }
 
+// The native model picks the algorithm and protocol (`auto`) or checks the given ones; with
+// `--backend simgrid` SimGrid then times that plan.
+StatusOr<collectives::CollectiveTiming> TimeOne(const CollectiveOptions& o,
+                                                const collectives::CollectiveRequest& request,
+                                                const topology::Topology& topology) {
+  StatusOr<collectives::CollectiveTiming> native = TimeNative(o, request, topology);
+  if (!native.ok() || o.backend == "native") return native;
+  StatusOr<const collectives::CollectiveAlgorithm*> algorithm =
+      collectives::FindAlgorithm(native->algorithm);
+  if (!algorithm.ok()) return algorithm.status();
+  return simgrid::TimeCollectiveSimGrid(request, topology, **algorithm, native->protocol);
+}
+
 int Collective(const CollectiveOptions& o) {
   auto fail = [](const Status& s) {
     std::fprintf(stderr, "trainsim collective: %s\n", s.message().c_str());
-    return kExitBadInput;
+    return s.code() == StatusCode::kInternal ? kExitInternal : kExitBadInput;
   };
-  if (o.backend == "simgrid") {
-    return fail(InvalidArgumentError(
-        "--backend simgrid: the SimGrid backend is not available yet in this version"));
+  if (o.backend != "native" && o.backend != "simgrid") {
+    return fail(
+        InvalidArgumentError(fmt::format("--backend {}: expected native or simgrid", o.backend)));
   }
-  if (o.backend != "native")
-    return fail(InvalidArgumentError("--backend: expected native or simgrid"));
   if (o.nodes < 1) return fail(InvalidArgumentError("--nodes must be at least 1"));
   if (o.step_factor < 2) return fail(InvalidArgumentError("--step-factor must be at least 2"));
   StatusOr<collectives::CollectiveOp> op = collectives::ParseOp(o.op);
@@ -127,6 +140,13 @@ int Collective(const CollectiveOptions& o) {
     table += fmt::sprintf("# %s on %lld ranks of %s (%lld nodes)\n",
                           std::string(collectives::OpName(*op)).c_str(), static_cast<long long>(n),
                           cluster->node.name.c_str(), static_cast<long long>(cluster->nodes()));
+    if (o.backend == "simgrid") {
+      table += o.algo == "auto"       ? "# times from SimGrid 3.32 (algorithm and protocol tuned "
+                                        "by the native model)\n"
+               : o.protocol == "auto" ? "# times from SimGrid 3.32 (protocol chosen by the "
+                                        "native model)\n"
+                                      : "# times from SimGrid 3.32\n";
+    }
     table += fmt::sprintf("#%12s %13s %6s %10s %9s %9s  %s\n", "size (B)", "count", "type",
                           "time (us)", "algbw", "busbw", "algo");
   }
@@ -145,7 +165,8 @@ int Collective(const CollectiveOptions& o) {
                       {"algbw_gbps", algbw},
                       {"busbw_gbps", algbw * bus_factor},
                       {"algo", t->algorithm},
-                      {"protocol", collectives::ProtocolName(t->protocol)}});
+                      {"protocol", collectives::ProtocolName(t->protocol)},
+                      {"backend", o.backend}});
     } else {
       table += fmt::sprintf(" %12lld %13lld %6s %10.2f %9.2f %9.2f  %s\n",
                             static_cast<long long>(bytes), static_cast<long long>(bytes / 4),
@@ -184,7 +205,10 @@ void AddCollectiveCommand(CLI::App& app, int& exit_code) {
   sub->add_option("--protocol", o->protocol, "auto, ll, ll128 or simple.")->capture_default_str();
   sub->add_flag("--sharp", o->sharp,
                 "Enable SHARP in-network reduction on the InfiniBand switches.");
-  sub->add_option("--backend", o->backend, "native or simgrid.")->capture_default_str();
+  sub->add_option("--backend", o->backend,
+                  "native (the flow model) or simgrid (the same plan timed by SimGrid 3.32: a "
+                  "cross-check, slower). With simgrid, auto choices are the native model's.")
+      ->capture_default_str();
   sub->add_flag("--json", o->json, "One JSON object per size.");
   sub->callback([o, &exit_code] { exit_code = Collective(*o); });
 }

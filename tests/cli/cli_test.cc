@@ -154,6 +154,23 @@ TEST(Cli, CollectiveBadInputExitsTwo) {
   EXPECT_EQ(Trainsim("collective --op allredcue").exit_code, 2);
 }
 
+TEST(Cli, CollectiveRunsOnTheSimGridBackend) {
+  const Outcome out = Trainsim("collective --nodes 2 --min 1MiB --max 4MiB --backend simgrid");
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_THAT(out.output, HasSubstr("times from SimGrid 3.32 (algorithm and protocol tuned"));
+  EXPECT_THAT(out.output, HasSubstr("4194304"));
+  const Outcome json = Trainsim("collective --nodes 1 --algo nvls --min 1MiB --max 1MiB --json "
+                                "--backend simgrid");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_THAT(json.output, HasSubstr("\"backend\": \"simgrid\""));
+  const Outcome bad = Trainsim("collective --backend ns3");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.output, HasSubstr("--backend ns3: expected native or simgrid"));
+  const Outcome cannot = Trainsim("collective --nodes 2 --algo sharp --backend simgrid");
+  EXPECT_EQ(cannot.exit_code, 2);
+  EXPECT_THAT(cannot.output, HasSubstr("sharp.enabled is false"));
+}
+
 TEST(Cli, UnknownSubcommandOrFlagExitsTwo) {
   EXPECT_EQ(Trainsim("frobnicate").exit_code, 2);
   EXPECT_EQ(Trainsim("run --frobnicate").exit_code, 2);
