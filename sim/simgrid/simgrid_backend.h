@@ -4,16 +4,22 @@
 // once, flow i of a point-to-point bundle crossing path[flow_ends[i-1] .. flow_ends[i]); an
 // in-network reduction bundle (empty flow_ends) runs as one SimGrid parallel task that loads
 // each link with weight × bytes; a phase ends when its last transfer does, plus its α. Links
-// have the achievable capacities of collectives::AchievableCapacities and no latency. SimGrid
-// shares bandwidth max-min fairly between individual flows where the native model shares it
-// between bundles (all flows of a bundle at one rate); when every flow of a phase has the same
-// size the phase times agree exactly, since both end when the flows on the most loaded link do.
-// How plans become a SimGrid platform: program.h; the SimGrid side: simgrid_engine.h.
+// have the achievable capacities of collectives::AchievableCapacities and no latency.
+//
+// One difference is by design: SimGrid shares bandwidth max-min fairly between individual flows,
+// the native model between bundles (all flows of a bundle at one rate, so a ring goes at the pace
+// of its slowest edge). When every flow of a phase has the same size the phase times agree
+// exactly: in both the flows on the most loaded link set the pace and are never sped up before
+// they end. They can differ when plans of different sizes contend: measured, a 1 GiB ring
+// sharing 2 nodes with a 256 MiB all-to-all ends 1.9 % earlier in SimGrid, whose ring edges away
+// from the contention run ahead of the others. How plans become a SimGrid platform: program.h;
+// the SimGrid side: simgrid_engine.h.
 //
 // Each call forks a child process that builds the platform, runs SimGrid and writes the times
-// back through a pipe (SimGrid's Engine cannot be created twice in one process), so calls are
-// independent, deterministic and may be made any number of times. Not safe to call from
-// several threads at once (fork).
+// back through a pipe: SimGrid 3.32's Engine is a process-wide singleton whose state outlives it
+// (measured: a second Engine in one process starts its clock where the first one stopped). So
+// calls are independent, deterministic and may be made any number of times. Not safe to call
+// from several threads at once (fork).
 #ifndef TRAINSIM_SIM_SIMGRID_SIMGRID_BACKEND_H_
 #define TRAINSIM_SIM_SIMGRID_SIMGRID_BACKEND_H_
 

@@ -6,6 +6,7 @@
 
 #include "collectives/collective.h"
 #include "collectives/runner.h"
+#include "fmt/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/sim/simgrid/test_plans.h"
