@@ -418,6 +418,7 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
       .steps = s.training().steps(),
       .tokens = s.training().tokens(),
       .flash_attention = s.training().attention() != v1::Training::ATTENTION_UNFUSED,
+      .software_efficiency = s.training().software_efficiency(),
   };
   CheckTraining(spec.training, spec.parallel, check);
 

@@ -1,6 +1,7 @@
 #include "workloads/layer_costs.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "compute/number_format.h"
@@ -21,6 +22,15 @@ void Cost::Add(const RooflineResult& r) {
   time += r.time;
   energy += r.energy;
   flops += r.flops.value();
+}
+
+Cost Cost::Stretched(double efficiency, Watts static_power) const {
+  if (efficiency >= 1.0) return *this;
+  Cost c = *this;
+  c.time = Time::Picoseconds(
+      static_cast<int64_t>(std::llround(static_cast<double>(time.picoseconds()) / efficiency)));
+  c.energy += static_power * (c.time - time);
+  return c;
 }
 
 Cost& Cost::operator+=(const Cost& o) {
@@ -238,6 +248,12 @@ StatusOr<LayerCosts> ComputeLayerCosts(const ModelSpec& model, const ParallelPla
       break;
   }
   if (!k.status().ok()) return k.status();
+  const double eff = training.software_efficiency;
+  const Watts idle = roofline.gpu().static_power;
+  for (BlockCost* b : {&costs.attention, &costs.mlp, &costs.moe, &costs.experts, &costs.embedding,
+                       &costs.logits}) {
+    for (Cost* c : {&b->forward, &b->backward, &b->recompute}) *c = c->Stretched(eff, idle);
+  }
   return costs;
 }
 

@@ -19,6 +19,8 @@
 // Recompute (Korthikanti et al. 2022): selective re-runs the fused attention forward before its
 // backward; full re-runs each block's whole forward.
 //
+// training.software_efficiency (1 unless a scenario says otherwise) stretches every op's time.
+//
 // Formats: GEMMs in precision.compute (2:4-sparse weights in forward and data-gradient GEMMs
 // when precision.sparse_2to4); fused attention in BF16 unless compute is FP16 (Transformer
 // Engine keeps attention in 16-bit by default); activations and norms in 16-bit; the
@@ -43,6 +45,9 @@ struct Cost {
 
   void Add(const compute::RooflineResult& r);
   Cost& operator+=(const Cost& o);
+  // The cost when software sustains `efficiency` of the kernel rate: time / efficiency, the
+  // extra time at `static_power` (the GPU waits between kernels). FLOPs unchanged.
+  Cost Stretched(double efficiency, Watts static_power) const;
 };
 
 struct BlockCost {

@@ -39,6 +39,9 @@ struct TrainingSpec {
   // Fused (FlashAttention) or unfused attention: the latter writes the b·heads·s² score matrix
   // to HBM and reads it back through softmax, dropout and A·V (Megatron-LM before 2022).
   bool flash_attention = true;
+  // Fraction of the roofline's kernel rate the software sustains end to end (kernel gaps,
+  // framework overhead): compute times are divided by it, the extra time at static power.
+  double software_efficiency = 1.0;
 
   int64_t tokens_per_step() const { return global_batch * sequence_length; }
   // Micro-batches each pipeline processes per step.

@@ -31,6 +31,7 @@ Bytes ToBytes(double elements, double bytes_per_element) {
 
 // Parameters each rank of a stage holds per model chunk, and the optimizer's work.
 StatusOr<std::vector<StageWork>> StageShards(const ModelSpec& model, const ParallelPlan& plan,
+                                             const TrainingSpec& training,
                                              const PrecisionSpec& precision,
                                              const compute::RooflineModel& roofline) {
   const int v = plan.virtual_stages;
@@ -73,6 +74,8 @@ StatusOr<std::vector<StageWork>> StageShards(const ModelSpec& model, const Paral
         roofline.Memory(compute::AdamUpdateOp(static_cast<int64_t>(updated)));
     if (!adam.ok()) return adam.status();
     work.optimizer.Add(*adam);
+    work.optimizer =
+        work.optimizer.Stretched(training.software_efficiency, roofline.gpu().static_power);
   }
   return stages;
 }
@@ -183,7 +186,7 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   if (!roofline.ok()) return roofline.status();
   StatusOr<LayerCosts> costs = ComputeLayerCosts(model, plan, training, precision, *roofline);
   if (!costs.ok()) return costs.status();
-  StatusOr<std::vector<StageWork>> stages = StageShards(model, plan, precision, *roofline);
+  StatusOr<std::vector<StageWork>> stages = StageShards(model, plan, training, precision, *roofline);
   if (!stages.ok()) return stages.status();
 
   StepGraphInputs inputs{.model = &model,
