@@ -22,6 +22,7 @@ struct RunOptions {
   std::string scenario;  // empty: the built-in default
   bool check = false;
   bool json = false;
+  bool ops = false;
   std::string out;  // directory for report.json and scenario.yaml
 };
 
@@ -73,6 +74,9 @@ int Simulate(const RunOptions& options, const config::LoadedScenario& loaded,
     std::fputs(config::ReportJson(report, false).c_str(), stdout);
   } else {
     std::fputs(config::ReportText(spec, report).c_str(), stdout);
+    if (options.ops && report.simulated()) {
+      std::fputs(("\n" + config::OpsText(report)).c_str(), stdout);
+    }
   }
   if (!options.out.empty()) {
     if (!WriteFile(options.out, "report.json", config::ReportJson(report, true)) ||
@@ -153,6 +157,8 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   run->add_flag("--check", options->check,
                 "Validate the scenario and print the resolved specs (presets expanded).");
   run->add_flag("--json", options->json, "Print JSON instead of a table.");
+  run->add_flag("--ops", options->ops,
+                "Also print the per-kernel FLOP, byte and time accounting of one layer.");
   run->add_option("--out", options->out,
                   "Also write report.json (with the resolved scenario), report.txt and "
                   "scenario.yaml into this directory.");

@@ -73,6 +73,16 @@ v1::Report MakeReport(const ScenarioSpec& spec, const workloads::StepResult& ste
     l->set_max_utilisation(t.max_utilisation);
     l->set_links(t.links);
   }
+  for (const workloads::OpRecord& op : step.ops) {
+    v1::OpCost* o = r.add_ops();
+    o->set_block(op.block);
+    o->set_pass(op.backward ? "backward" : "forward");
+    o->set_op(op.op);
+    o->set_flops(op.flops);
+    o->set_bytes(op.bytes);
+    o->set_time_s(op.time.seconds());
+    o->set_bound(std::string(compute::BoundName(op.bound)));
+  }
   for (const workloads::CommUse& c : step.comms) {
     v1::CollectiveUse* u = r.add_collectives();
     u->set_collective(c.what);
@@ -131,6 +141,19 @@ std::string OutOfMemoryMessage(const v1::Report& r) {
   return out +
          "; the step was not simulated. Raise tp/pp, the ZeRO stage, recompute, or lower "
          "microbatch_size.";
+}
+
+std::string OpsText(const v1::Report& r) {
+  std::string out =
+      "per-kernel accounting: one micro-batch, one layer of each kind, one GPU (roofline)\n"
+      "  block      pass      op                            GFLOP      MB   FLOP/B    time us  bound\n";
+  for (const v1::OpCost& o : r.ops()) {
+    out += fmt::format("  {:<10} {:<9} {:<28} {:8.1f} {:7.1f} {:8.1f} {:10.1f}  {}\n", o.block(),
+                       o.pass(), o.op(), o.flops() / 1e9, o.bytes() / 1e6,
+                       o.bytes() > 0 ? o.flops() / o.bytes() : 0.0, o.time_s() * 1e6,
+                       o.bound());
+  }
+  return out;
 }
 
 std::string ReportText(const ScenarioSpec& spec, const v1::Report& r) {

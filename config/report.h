@@ -24,6 +24,9 @@ std::string ReportJson(const v1::Report& report, bool with_scenario);
 // The human-readable report: summary, breakdown, memory per stage, links, collectives.
 std::string ReportText(const ScenarioSpec& spec, const v1::Report& report);
 
+// The per-kernel table (report.ops).
+std::string OpsText(const v1::Report& report);
+
 // One line for a plan that does not fit: which stage, how much over, the largest terms.
 std::string OutOfMemoryMessage(const v1::Report& report);
 

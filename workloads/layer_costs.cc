@@ -65,9 +65,9 @@ class Kernels {
     // dX = dY·Wᵀ (the 2:4 weights stay structured) and dW = Xᵀ·dY (dense).
     Take(cost, roofline_.Gemm({.m = m, .n = k, .k = n, .batch = batch, .format = gemm_format_,
                                .sparse = sparse_}),
-         what);
+         what, " dgrad");
     Take(cost, roofline_.Gemm({.m = k, .n = n, .k = m, .batch = batch, .format = gemm_format_}),
-         what);
+         what, " wgrad");
   }
 
   // An activation × activation GEMM (attention scores, A·V) in the attention format, dense.
@@ -76,9 +76,9 @@ class Kernels {
     const GemmSpec fwd{.m = m, .n = n, .k = k, .batch = batch, .format = attention_format_};
     if (!backward) return Take(cost, roofline_.Gemm(fwd), what);
     Take(cost, roofline_.Gemm({.m = m, .n = k, .k = n, .batch = batch,
-                               .format = attention_format_}), what);
+                               .format = attention_format_}), what, " dgrad");
     Take(cost, roofline_.Gemm({.m = k, .n = n, .k = m, .batch = batch,
-                               .format = attention_format_}), what);
+                               .format = attention_format_}), what, " wgrad");
   }
 
   void Attention(Cost& cost, AttentionSpec spec, double scale, bool backward) {
@@ -86,6 +86,7 @@ class Kernels {
     spec.pass = backward ? AttentionPass::kBackward : AttentionPass::kForward;
     StatusOr<RooflineResult> r = roofline_.Attention(spec);
     if (!r.ok()) return Fail(r.status(), "attention");
+    Record(*r, "attention", scale);
     Cost c;
     c.Add(*r);
     cost.time += Time::Picoseconds(static_cast<int64_t>(c.time.picoseconds() * scale));
@@ -99,14 +100,37 @@ class Kernels {
     if (!r.ok()) return Fail(r.status(), what);
     cost.Add(*r);
     if (backward) cost.Add(*r);
+    Record(*r, what, backward ? 2.0 : 1.0);
   }
 
   const Status& status() const { return status_; }
 
+  // Where the next kernels are recorded (nullptr: nowhere), and under which block and pass.
+  void RecordInto(std::vector<OpRecord>* ops, const char* block, bool backward) {
+    ops_ = ops;
+    block_ = block;
+    backward_ = backward;
+  }
+
  private:
-  void Take(Cost& cost, const StatusOr<RooflineResult>& r, const char* what) {
+  void Record(const RooflineResult& r, const char* what, double scale = 1.0,
+              const char* suffix = "") {
+    if (ops_ == nullptr) return;
+    ops_->push_back(OpRecord{
+        .block = block_,
+        .backward = backward_,
+        .op = std::string(what) + suffix,
+        .flops = r.flops.value() * scale,
+        .bytes = static_cast<double>(r.bytes.count()) * scale,
+        .time = Time::Picoseconds(
+            static_cast<int64_t>(std::llround(static_cast<double>(r.time.picoseconds()) * scale))),
+        .bound = r.bound});
+  }
+  void Take(Cost& cost, const StatusOr<RooflineResult>& r, const char* what,
+            const char* suffix = "") {
     if (!r.ok()) return Fail(r.status(), what);
     cost.Add(*r);
+    Record(*r, what, 1.0, suffix);
   }
   void Fail(const Status& s, const char* what) {
     if (status_.ok()) {
@@ -119,6 +143,9 @@ class Kernels {
   bool sparse_;
   NumberFormat attention_format_;
   Status status_;
+  std::vector<OpRecord>* ops_ = nullptr;
+  const char* block_ = "";
+  bool backward_ = false;
 };
 
 struct Dims {
@@ -182,17 +209,20 @@ StatusOr<LayerCosts> ComputeLayerCosts(const ModelSpec& model, const ParallelPla
   // A dense MLP with inner size `ffn` (full, before TP) over `tokens` tokens.
   auto mlp = [&](Cost& c, int64_t tokens, int64_t ffn, bool bwd, int64_t batch = 1) {
     const int64_t local = ffn / d.t;
-    k.Linear(c, tokens, d.h, swiglu ? 2 * local : local, bwd, batch, "MLP");
+    k.Linear(c, tokens, d.h, swiglu ? 2 * local : local, bwd, batch,
+             swiglu ? "MLP gate+up" : "MLP up");
     k.Memory(c,
              compute::ElementwiseOp(tokens * batch * local, act, swiglu ? 2 : 1, 1,
                                     swiglu ? 6.0 : 8.0),
              bwd, "MLP activation");
-    k.Linear(c, tokens, local, d.h, bwd, batch, "MLP");
+    k.Linear(c, tokens, local, d.h, bwd, batch, "MLP down");
   };
   const MemoryOpSpec residual = compute::ElementwiseOp(d.sp_tokens * d.h, act, 2, 1, 2.0);
 
+  const bool has_dense_layers = !model.moe || model.moe->layer_interval > 1;
   for (bool bwd : {false, true}) {
     Cost& a = bwd ? costs.attention.backward : costs.attention.forward;
+    k.RecordInto(&costs.ops, "attention", bwd);
     k.Memory(a, norm(d.sp_tokens), bwd, "norm");
     k.Linear(a, d.tokens, d.h, (d.heads + 2 * d.kv_heads) * d.head_dim, bwd, 1, "QKV");
     core(a, bwd);
@@ -200,6 +230,7 @@ StatusOr<LayerCosts> ComputeLayerCosts(const ModelSpec& model, const ParallelPla
     k.Memory(a, residual, bwd, "dropout and residual");
 
     Cost& m = bwd ? costs.mlp.backward : costs.mlp.forward;
+    k.RecordInto(has_dense_layers ? &costs.ops : nullptr, "mlp", bwd);
     k.Memory(m, norm(d.sp_tokens), bwd, "norm");
     mlp(m, d.tokens, model.ffn_hidden, bwd);
     k.Memory(m, residual, bwd, "dropout and residual");
@@ -210,6 +241,7 @@ StatusOr<LayerCosts> ComputeLayerCosts(const ModelSpec& model, const ParallelPla
       const auto routed = static_cast<int64_t>(static_cast<double>(d.tokens) * moe.top_k *
                                                capacity);
       Cost& r = bwd ? costs.moe.backward : costs.moe.forward;
+      k.RecordInto(&costs.ops, "moe", bwd);
       k.Memory(r, norm(d.sp_tokens), bwd, "norm");
       k.Linear(r, d.tokens, d.h, moe.experts, bwd, 1, "router");
       k.Memory(r, compute::SoftmaxOp(d.tokens, moe.experts, fp32), bwd, "router top-k");
@@ -218,6 +250,7 @@ StatusOr<LayerCosts> ComputeLayerCosts(const ModelSpec& model, const ParallelPla
       }
       k.Memory(r, residual, bwd, "dropout and residual");
       Cost& e = bwd ? costs.experts.backward : costs.experts.forward;
+      k.RecordInto(&costs.ops, "experts", bwd);
       k.Memory(e, compute::ElementwiseOp(routed * d.h, act, 1, 1, 0.0), bwd, "permutation");
       const int64_t local_experts = std::max(1, moe.experts / plan.ep);
       mlp(e, std::max<int64_t>(1, routed / local_experts), moe.expert_ffn_hidden, bwd,
@@ -226,9 +259,11 @@ StatusOr<LayerCosts> ComputeLayerCosts(const ModelSpec& model, const ParallelPla
     }
 
     Cost& emb = bwd ? costs.embedding.backward : costs.embedding.forward;
+    k.RecordInto(&costs.ops, "embedding", bwd);
     k.Memory(emb, compute::ElementwiseOp(d.sp_tokens * d.h, act, 1, 1, 0.0), bwd, "embedding");
 
     Cost& lg = bwd ? costs.logits.backward : costs.logits.forward;
+    k.RecordInto(&costs.ops, "logits", bwd);
     k.Memory(lg, norm(d.sp_tokens), bwd, "final norm");
     k.Linear(lg, d.tokens, d.h, model.vocab / d.t, bwd, 1, "logits");
     k.Memory(lg, compute::SoftmaxOp(d.tokens, model.vocab / d.t, fp32), bwd, "cross-entropy");
@@ -238,6 +273,7 @@ StatusOr<LayerCosts> ComputeLayerCosts(const ModelSpec& model, const ParallelPla
     case Recompute::kNone:
       break;
     case Recompute::kSelective:
+      k.RecordInto(nullptr, "", false);
       core(costs.attention.recompute, false);
       break;
     case Recompute::kFull:

@@ -29,6 +29,9 @@
 #ifndef TRAINSIM_WORKLOADS_LAYER_COSTS_H_
 #define TRAINSIM_WORKLOADS_LAYER_COSTS_H_
 
+#include <string>
+#include <vector>
+
 #include "compute/roofline.h"
 #include "sim/status.h"
 #include "sim/units.h"
@@ -50,6 +53,18 @@ struct Cost {
   Cost Stretched(double efficiency, Watts static_power) const;
 };
 
+// One kernel of one block, for the per-op table of a report: what it computes and moves, and how
+// long the roofline says it takes (before software_efficiency).
+struct OpRecord {
+  std::string block;  // "attention", "mlp", "moe", "experts", "embedding", "logits"
+  bool backward = false;
+  std::string op;  // e.g. "QKV", "attention", "MLP", "norm"
+  double flops = 0;
+  double bytes = 0;  // HBM bytes read + written
+  Time time;
+  compute::Bound bound = compute::Bound::kMath;
+};
+
 struct BlockCost {
   Cost forward;
   Cost backward;
@@ -63,6 +78,9 @@ struct LayerCosts {
   BlockCost experts;  // MoE layers: permutation, the routed experts, un-permutation
   BlockCost embedding;
   BlockCost logits;  // final norm, output GEMM, cross-entropy
+  // Every kernel of the forward and backward blocks above, one micro-batch, one layer of each
+  // kind (GEMM backward: data and weight gradients as two entries).
+  std::vector<OpRecord> ops;
 };
 
 // Bytes each rank contributes to the step's collectives, for one micro-batch and one layer, in

@@ -210,6 +210,7 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   if (!trace.ok()) return trace.status();
 
   result.simulated = true;
+  result.ops = costs->ops;
   result.graph_nodes = graph.size();
   result.step_time = trace->makespan;
   const double step_s = result.step_time.seconds();

@@ -26,6 +26,7 @@
 #include "sim/status.h"
 #include "sim/units.h"
 #include "topology/cluster_spec.h"
+#include "workloads/layer_costs.h"
 #include "workloads/memory.h"
 #include "workloads/model_spec.h"
 #include "workloads/parallel_plan.h"
@@ -90,6 +91,7 @@ struct StepResult {
 
   std::vector<TierLoad> links;
   std::vector<CommUse> comms;
+  std::vector<OpRecord> ops;  // per-kernel roofline accounting of one micro-batch and layer
   size_t graph_nodes = 0;
 };
 

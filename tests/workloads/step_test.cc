@@ -13,7 +13,9 @@
 #include "config/validation.h"
 #include "gtest/gtest.h"
 #include "tests/topology/test_clusters.h"
+#include "compute/roofline.h"
 #include "workloads/executor.h"
+#include "workloads/layer_costs.h"
 #include "workloads/pipeline_schedule.h"
 #include "workloads/placement.h"
 #include "workloads/step.h"
@@ -218,6 +220,28 @@ TEST(ValidationTest, MegatronTable1WithinTenPercent) {
     const double error = r.megatron_tflops_per_gpu / c.published_tflops_per_gpu - 1;
     EXPECT_LT(std::abs(error), 0.10) << c.name << ": " << r.megatron_tflops_per_gpu;
   }
+}
+
+// The per-kernel records add up to the block costs the step runs on.
+TEST(LayerCostsTest, OpRecordsSumToTheBlockCosts) {
+  const config::ScenarioSpec s = Spec(Gpt(", microbatch_size: 2"));
+  StatusOr<compute::RooflineModel> roofline = compute::RooflineModel::Create(s.cluster.node.gpu);
+  ASSERT_TRUE(roofline.ok());
+  StatusOr<LayerCosts> costs =
+      ComputeLayerCosts(s.model, s.parallel, s.training, s.precision, *roofline);
+  ASSERT_TRUE(costs.ok()) << costs.status().message();
+  std::map<std::pair<std::string, bool>, Time> sums;
+  for (const OpRecord& op : costs->ops) sums[{op.block, op.backward}] += op.time;
+  EXPECT_EQ((sums[{"attention", false}]), costs->attention.forward.time);
+  EXPECT_EQ((sums[{"attention", true}]), costs->attention.backward.time);
+  EXPECT_EQ((sums[{"mlp", false}]), costs->mlp.forward.time);
+  EXPECT_EQ((sums[{"logits", true}]), costs->logits.backward.time);
+  // Backward GEMMs: data and weight gradients, each the forward's FLOPs.
+  double qkv_forward = 0, qkv_backward = 0;
+  for (const OpRecord& op : costs->ops) {
+    if (op.op.starts_with("QKV")) (op.backward ? qkv_backward : qkv_forward) += op.flops;
+  }
+  EXPECT_DOUBLE_EQ(qkv_backward, 2 * qkv_forward);
 }
 
 }  // namespace
