@@ -1,5 +1,7 @@
 #include "config/scenario_spec.h"
 
+#include <algorithm>
+#include <array>
 #include <variant>
 
 #include "config/catalogs.h"
@@ -317,6 +319,38 @@ workloads::ParallelPlan BuildPlan(const v1::Parallelism& p, const topology::Clus
   plan.dp_overlap = p.dp_overlap();
   plan.tp_overlap = p.tp_overlap();
   plan.pp_overlap = p.pp_overlap();
+  {
+    // "tp-cp-dp-pp": each of the four dimensions exactly once.
+    static constexpr std::array<std::pair<std::string_view, workloads::ParallelDim>, 4> kDims = {
+        {{"tp", workloads::ParallelDim::kTp},
+         {"cp", workloads::ParallelDim::kCp},
+         {"dp", workloads::ParallelDim::kDp},
+         {"pp", workloads::ParallelDim::kPp}}};
+    std::vector<std::string_view> parts;
+    std::string_view rest = p.order();
+    for (size_t dash; (dash = rest.find('-')) != std::string_view::npos; rest.remove_prefix(dash + 1)) {
+      parts.push_back(rest.substr(0, dash));
+    }
+    parts.push_back(rest);
+    bool ok = parts.size() == 4;
+    std::array<bool, 4> seen{};
+    for (size_t i = 0; ok && i < parts.size(); ++i) {
+      auto it = std::find_if(kDims.begin(), kDims.end(),
+                             [&](const auto& d) { return d.first == parts[i]; });
+      const auto index = static_cast<size_t>(it - kDims.begin());
+      ok = it != kDims.end() && !seen[index];
+      if (ok) {
+        seen[index] = true;
+        plan.order[i] = it->second;
+      }
+    }
+    if (!ok) {
+      check.Fail("parallelism.order",
+                 fmt::format("\"{}\" is not an order of the four dimensions; expected tp, cp, dp "
+                             "and pp each once, joined by '-', fastest first (e.g. tp-cp-dp-pp)",
+                             p.order()));
+    }
+  }
 
   const int64_t model_parallel = int64_t{plan.tp} * plan.pp * plan.cp;
   if (p.dp() == 0) {

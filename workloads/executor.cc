@@ -24,9 +24,9 @@ std::vector<int64_t> RepresentativeGroup(const CommOp& op, const Placement& plac
 std::vector<std::vector<int64_t>> MirrorGroups(const CommOp& op, const Placement& placement) {
   if (op.group != GroupKind::kPipelineNext) return placement.GroupsOnStage(op.group, op.stage);
   std::vector<std::vector<int64_t>> pairs;
-  const int64_t per_stage = placement.ranks_per_stage();
-  for (int64_t r = op.stage * per_stage; r < (op.stage + 1) * per_stage; ++r) {
+  for (int64_t r = 0; r < placement.ranks(); ++r) {
     RankCoords peer = placement.Coords(r);
+    if (peer.pp != op.stage) continue;
     peer.pp = op.peer_stage;
     pairs.push_back({r, placement.Rank(peer)});
   }

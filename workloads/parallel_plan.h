@@ -4,6 +4,7 @@
 #ifndef TRAINSIM_WORKLOADS_PARALLEL_PLAN_H_
 #define TRAINSIM_WORKLOADS_PARALLEL_PLAN_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -11,6 +12,7 @@ namespace trainsim::workloads {
 
 enum class PipelineSchedule { kGpipe, kOneFOneB, kInterleavedOneFOneB };
 enum class Recompute { kNone, kSelective, kFull };
+enum class ParallelDim : uint8_t { kTp, kCp, kDp, kPp };
 
 struct ParallelPlan {
   int tp = 1;
@@ -27,6 +29,10 @@ struct ParallelPlan {
   bool dp_overlap = true;
   bool tp_overlap = false;
   bool pp_overlap = true;
+  // Rank order, fastest-varying first: a permutation of kTp, kCp, kDp, kPp (Megatron: tp, cp,
+  // dp, pp). Ranks are GPUs node-major, so the first dimensions stay inside a node.
+  std::array<ParallelDim, 4> order = {ParallelDim::kTp, ParallelDim::kCp, ParallelDim::kDp,
+                                      ParallelDim::kPp};
 
   int64_t gpus() const { return int64_t{tp} * pp * dp * cp; }
 };

@@ -24,23 +24,62 @@ std::string_view GroupKindName(GroupKind kind) {
   return "?";
 }
 
+namespace {
+
+int& Coord(RankCoords& c, ParallelDim d) {
+  switch (d) {
+    case ParallelDim::kTp:
+      return c.tp;
+    case ParallelDim::kCp:
+      return c.cp;
+    case ParallelDim::kDp:
+      return c.dp;
+    case ParallelDim::kPp:
+      break;
+  }
+  return c.pp;
+}
+
+}  // namespace
+
+int Placement::Size(ParallelDim d) const {
+  switch (d) {
+    case ParallelDim::kTp:
+      return plan_.tp;
+    case ParallelDim::kCp:
+      return plan_.cp;
+    case ParallelDim::kDp:
+      return plan_.dp;
+    case ParallelDim::kPp:
+      break;
+  }
+  return plan_.pp;
+}
+
 Placement::Placement(const ParallelPlan& plan) : plan_(plan), ranks_(plan.gpus()) {
   TRAINSIM_CHECK(plan.tp > 0 && plan.cp > 0 && plan.dp > 0 && plan.pp > 0 && plan.ep > 0);
   TRAINSIM_CHECK((int64_t{plan.dp} * plan.cp) % plan.ep == 0);
+  int64_t stride = 1;
+  for (ParallelDim d : plan.order) {
+    stride_[static_cast<size_t>(d)] = stride;
+    stride *= Size(d);
+  }
+  TRAINSIM_CHECK(stride == ranks_);  // the order names every dimension once
 }
 
 int64_t Placement::Rank(const RankCoords& c) const {
-  return c.tp + int64_t{plan_.tp} * (c.cp + int64_t{plan_.cp} * (c.dp + int64_t{plan_.dp} * c.pp));
+  RankCoords copy = c;
+  int64_t rank = 0;
+  for (ParallelDim d : plan_.order) rank += Coord(copy, d) * stride_[static_cast<size_t>(d)];
+  return rank;
 }
 
 RankCoords Placement::Coords(int64_t rank) const {
   RankCoords c;
-  c.tp = static_cast<int>(rank % plan_.tp);
-  rank /= plan_.tp;
-  c.cp = static_cast<int>(rank % plan_.cp);
-  rank /= plan_.cp;
-  c.dp = static_cast<int>(rank % plan_.dp);
-  c.pp = static_cast<int>(rank / plan_.dp);
+  for (ParallelDim d : plan_.order) {
+    Coord(c, d) = static_cast<int>(rank % Size(d));
+    rank /= Size(d);
+  }
   return c;
 }
 
@@ -104,13 +143,16 @@ std::vector<int64_t> Placement::Group(GroupKind kind, int64_t rank) const {
 }
 
 std::vector<std::vector<int64_t>> Placement::GroupsOnStage(GroupKind kind, int stage) const {
-  // Each group is listed once, from its member with the smallest rank.
+  // Each group is listed once, from its member with the smallest rank (for kPipelineNext, the
+  // member on `stage`).
   std::vector<std::vector<int64_t>> groups;
-  const int64_t per_stage = int64_t{plan_.tp} * plan_.cp * plan_.dp;
-  for (int64_t r = stage * per_stage; r < (stage + 1) * per_stage; ++r) {
+  for (int64_t r = 0; r < ranks_; ++r) {
+    if (Coords(r).pp != stage) continue;
     std::vector<int64_t> g = Group(kind, r);
     int64_t smallest = g.front();
-    for (int64_t x : g) smallest = std::min(smallest, x);
+    if (kind != GroupKind::kPipelineNext) {
+      for (int64_t x : g) smallest = std::min(smallest, x);
+    }
     if (smallest == r) groups.push_back(std::move(g));
   }
   return groups;

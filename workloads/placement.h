@@ -1,10 +1,10 @@
 // Placement: which GPU holds which rank of the parallel plan, and the communication groups a rank
-// belongs to. Ranks follow Megatron-LM's order, tensor-parallel fastest, then context, data and
-// pipeline:
+// belongs to. Ranks follow the plan's order, by default Megatron-LM's, tensor-parallel fastest,
+// then context, data and pipeline:
 //
 //   rank = tp + TP·(cp + CP·(dp + DP·pp))
 //
-// and rank r runs on GPU r of the topology (node-major, topology/topology.h), so a TP group of up
+// (plan.order permutes the four dimensions) and rank r runs on GPU r of the topology (node-major, topology/topology.h), so a TP group of up
 // to gpus_per_node ranks sits inside one node's NVSwitch, CP and DP peers of a rank sit on the
 // same local GPU index of other nodes (the same rail), and pipeline stages are blocks of nodes.
 //
@@ -16,6 +16,7 @@
 #define TRAINSIM_WORKLOADS_PLACEMENT_H_
 
 #include <cstdint>
+#include <array>
 #include <string_view>
 #include <vector>
 
@@ -60,8 +61,11 @@ class Placement {
   int GroupSize(GroupKind kind) const;
 
  private:
+  int Size(ParallelDim d) const;
+
   ParallelPlan plan_;
   int64_t ranks_;
+  std::array<int64_t, 4> stride_{};  // by ParallelDim
 };
 
 }  // namespace trainsim::workloads

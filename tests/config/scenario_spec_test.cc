@@ -67,6 +67,16 @@ TEST(ScenarioSpec, TensorParallelMustDivideHeads) {
               HasSubstr("parallelism.tp: 64 does not divide model.heads = 24"));
 }
 
+TEST(ScenarioSpec, RankOrderMustNameEachDimensionOnce) {
+  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, order: tp-dp-dp-pp}")),
+              HasSubstr("parallelism.order: \"tp-dp-dp-pp\" is not an order of the four "
+                        "dimensions"));
+  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, order: tp-cp-dp}")), HasSubstr("parallelism.order"));
+  StatusOr<ScenarioSpec> spec = Build(Scenario("{tp: 8, order: dp-tp-cp-pp}"));
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->parallel.order[0], workloads::ParallelDim::kDp);
+}
+
 TEST(ScenarioSpec, PipelineStagesMustDivideLayers) {
   EXPECT_THAT(ErrorOf(Scenario("{tp: 1, pp: 64}", "megatron-1.7b", 64, 64)),
               HasSubstr("pp*virtual_stages = 64*1 = 64 does not divide model.layers = 24"));

@@ -65,6 +65,17 @@ TEST(PlacementTest, MegatronOrderAndGroups) {
   EXPECT_EQ(place.GroupsOnStage(GroupKind::kData, 1).size(), 8u);
 }
 
+TEST(PlacementTest, OrderOverridePermutesTheDimensions) {
+  ParallelPlan plan{.tp = 2, .pp = 2, .dp = 4, .cp = 1};
+  plan.order = {ParallelDim::kDp, ParallelDim::kTp, ParallelDim::kCp, ParallelDim::kPp};
+  const Placement place(plan);
+  EXPECT_EQ(place.Group(GroupKind::kData, 0), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(place.Group(GroupKind::kTensor, 0), (std::vector<int64_t>{0, 4}));
+  for (int64_t r = 0; r < place.ranks(); ++r) EXPECT_EQ(place.Rank(place.Coords(r)), r);
+  EXPECT_EQ(place.GroupsOnStage(GroupKind::kTensor, 1).size(), 4u);
+  EXPECT_EQ(place.GroupsOnStage(GroupKind::kPipelineNext, 0).size(), 8u);
+}
+
 // A pipeline of uniform stages and free communication: each chunk is one layer whose forward
 // takes 1 ms and backward 2 ms.
 Time PipelineStep(PipelineSchedule schedule, int pp, int m, int v) {
@@ -242,6 +253,14 @@ TEST(LayerCostsTest, OpRecordsSumToTheBlockCosts) {
     if (op.op.starts_with("QKV")) (op.backward ? qkv_backward : qkv_forward) += op.flops;
   }
   EXPECT_DOUBLE_EQ(qkv_backward, 2 * qkv_forward);
+}
+
+// TP groups spread over nodes (dp fastest) must cross InfiniBand: slower than TP in the node.
+TEST(StepTest, TensorParallelAcrossNodesIsSlower) {
+  const StepResult inside = Simulate(Spec(Gpt(", microbatch_size: 2")));
+  const StepResult across = Simulate(Spec(Gpt(", microbatch_size: 2, order: dp-tp-cp-pp")));
+  EXPECT_GT(Share(across, "tp-comm"), 3 * Share(inside, "tp-comm"));
+  EXPECT_GT(across.step_time, inside.step_time);
 }
 
 }  // namespace
