@@ -362,7 +362,7 @@ Wide StageBuffers(const ModelSpec& model, const ParallelPlan& plan, const Traini
                Wide{Communicators(model, plan)} * kNcclBuffersPerCommunicator.count();
   const int64_t dp_cp = int64_t{plan.dp} * plan.cp;
   if (dp_cp > 1) {
-    const Wide bucket = std::max(kDpBucketMinParameters, kDpBucketParametersPerRank * dp_cp);
+    const Wide bucket = DpBucketParameters(plan);
     bytes += BytesOf(std::min(bucket, params.dense + params.expert), formats.grads);
   }
   if (plan.tp > 1 && plan.sequence_parallel) bytes += 2 * tokens * h;
@@ -382,6 +382,32 @@ int64_t Narrow(Wide value) {
 int64_t ParametersOnStage(const ModelSpec& model, const ParallelPlan& plan, int stage) {
   const StageParameters p = CountStageParameters(model, plan, stage);
   return Narrow(p.dense + p.expert);
+}
+
+ChunkParameters ParametersOfChunk(const ModelSpec& model, const ParallelPlan& plan, int stage,
+                                  int chunk) {
+  TRAINSIM_CHECK(chunk >= 0 && chunk < plan.virtual_stages) << "chunk " << chunk;
+  Wide dense = 0, expert = 0;
+  ForEachLayerOnStage(model, plan, stage, [&](int c, int layer) {
+    if (c != chunk) return;
+    const LayerParameters lp = CountLayerParameters(model, layer, plan.tp);
+    dense += lp.total() - lp.experts;
+    expert += lp.experts / plan.ep;
+  });
+  const Wide vocab_shard = CeilDiv(model.vocab, plan.tp) * model.hidden;
+  const bool first = stage == 0 && chunk == 0;
+  const bool last = stage == plan.pp - 1 && chunk == plan.virtual_stages - 1;
+  if (first) dense += vocab_shard;
+  if (last) {
+    dense += NormParameters(model);
+    if (!model.tied_embeddings || plan.pp > 1) dense += vocab_shard;
+  }
+  return ChunkParameters{.dense = Narrow(dense), .expert = Narrow(expert)};
+}
+
+int64_t DpBucketParameters(const ParallelPlan& plan) {
+  return std::max(kDpBucketMinParameters,
+                  kDpBucketParametersPerRank * int64_t{plan.dp} * plan.cp);
 }
 
 int64_t ExpertParametersOnStage(const ModelSpec& model, const ParallelPlan& plan, int stage) {

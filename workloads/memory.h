@@ -62,6 +62,20 @@ StatusOr<MemoryEstimate> EstimateMemory(const ModelSpec& model, const ParallelPl
 // experts also over ep. REQUIRES: a valid plan for the model (EstimateMemory checks), 0 <= stage
 // < pp.
 int64_t ParametersOnStage(const ModelSpec& model, const ParallelPlan& plan, int stage);
+// One model chunk's share of ParametersOnStage (chunk 0 .. virtual_stages − 1 of `stage`): the
+// embedding comes with global chunk 0, the final norm and output layer with the last; `expert`
+// is its routed-expert part. REQUIRES as ParametersOnStage, 0 <= chunk < virtual_stages.
+struct ChunkParameters {
+  int64_t dense = 0;   // gradients reduced over the DP×CP group
+  int64_t expert = 0;  // gradients reduced over the expert-data-parallel group
+};
+ChunkParameters ParametersOfChunk(const ModelSpec& model, const ParallelPlan& plan, int stage,
+                                  int chunk);
+
+// Megatron-LM DDP's gradient bucket in parameters: max(kDpBucketMinParameters,
+// kDpBucketParametersPerRank · dp·cp).
+int64_t DpBucketParameters(const ParallelPlan& plan);
+
 // The routed-expert part of ParametersOnStage (ZeRO shards it over dp·cp/ep ranks).
 int64_t ExpertParametersOnStage(const ModelSpec& model, const ParallelPlan& plan, int stage);
 

@@ -34,31 +34,18 @@ StatusOr<std::vector<StageWork>> StageShards(const ModelSpec& model, const Paral
                                              const TrainingSpec& training,
                                              const PrecisionSpec& precision,
                                              const compute::RooflineModel& roofline) {
-  const int v = plan.virtual_stages;
-  const int chunks = plan.pp * v;
-  const int layers_per_chunk = model.layers / chunks;
   const double grad_bytes = BytesPerElement(precision.grads);
   const double param_bytes = BytesPerElement(precision.params);
-  const int64_t dense_group = int64_t{plan.dp} * plan.cp;
-  const int64_t expert_group = dense_group / plan.ep;
-  const int64_t vocab_shard = model.vocab * model.hidden / plan.tp;
+  const auto dense_group = static_cast<double>(int64_t{plan.dp} * plan.cp);
+  const double expert_group = dense_group / plan.ep;
   std::vector<StageWork> stages(static_cast<size_t>(plan.pp));
   for (int s = 0; s < plan.pp; ++s) {
     StageWork& work = stages[s];
     double dense_total = 0, expert_total = 0;
-    for (int c = 0; c < v; ++c) {
-      const int g = c * plan.pp + s;
-      double dense = 0, expert = 0;
-      for (int j = 0; j < layers_per_chunk; ++j) {
-        const LayerParameters p = CountLayerParameters(model, g * layers_per_chunk + j, plan.tp);
-        dense += static_cast<double>(p.attention + p.norms + p.mlp + p.router);
-        expert += static_cast<double>(p.experts) / plan.ep;
-      }
-      if (g == 0) dense += static_cast<double>(vocab_shard);
-      // The output layer; a tied embedding keeps a copy there when the pipeline splits them.
-      if (g == chunks - 1 && (!model.tied_embeddings || chunks > 1)) {
-        dense += static_cast<double>(vocab_shard);
-      }
+    for (int c = 0; c < plan.virtual_stages; ++c) {
+      const ChunkParameters p = ParametersOfChunk(model, plan, s, c);
+      const auto dense = static_cast<double>(p.dense);
+      const auto expert = static_cast<double>(p.expert);
       work.chunks.push_back(ChunkShard{.dense_grads = ToBytes(dense, grad_bytes),
                                        .expert_grads = ToBytes(expert, grad_bytes),
                                        .dense_params = ToBytes(dense, param_bytes),
@@ -67,8 +54,7 @@ StatusOr<std::vector<StageWork>> StageShards(const ModelSpec& model, const Paral
       expert_total += expert;
     }
     const double updated = plan.zero_stage >= 1
-                               ? dense_total / static_cast<double>(dense_group) +
-                                     expert_total / static_cast<double>(expert_group)
+                               ? dense_total / dense_group + expert_total / expert_group
                                : dense_total + expert_total;
     StatusOr<compute::RooflineResult> adam =
         roofline.Memory(compute::AdamUpdateOp(static_cast<int64_t>(updated)));
@@ -195,8 +181,7 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
                          .costs = &*costs,
                          .sizes = ComputeCommSizes(model, plan, training),
                          .stages = *std::move(stages),
-                         // Megatron-LM's default DDP bucket: max(40M, 1M × DP) parameters.
-                         .bucket_bytes = ToBytes(std::max(40e6, 1e6 * plan.dp * plan.cp),
+                         .bucket_bytes = ToBytes(static_cast<double>(DpBucketParameters(plan)),
                                                  BytesPerElement(precision.grads))};
   const ExecutionGraph graph = BuildStepGraph(inputs);
 

@@ -16,6 +16,7 @@
 #include "compute/roofline.h"
 #include "workloads/executor.h"
 #include "workloads/layer_costs.h"
+#include "workloads/memory.h"
 #include "workloads/pipeline_schedule.h"
 #include "workloads/placement.h"
 #include "workloads/step.h"
@@ -261,6 +262,24 @@ TEST(StepTest, TensorParallelAcrossNodesIsSlower) {
   const StepResult across = Simulate(Spec(Gpt(", microbatch_size: 2, order: dp-tp-cp-pp")));
   EXPECT_GT(Share(across, "tp-comm"), 3 * Share(inside, "tp-comm"));
   EXPECT_GT(across.step_time, inside.step_time);
+}
+
+// The per-chunk shards the gradient buckets use add up to the stage's parameters.
+TEST(StepGraphTest, ChunkParametersSumToTheStage) {
+  config::ScenarioSpec s = Spec(
+      "cluster: {preset: dgx-h100-superpod, gpus: 64}\nmodel: mixtral-8x7b\n"
+      "parallelism: {tp: 2, pp: 2, ep: 4, virtual_stages: 2, schedule: interleaved-1f1b}\n"
+      "training: {global_batch: 64, sequence_length: 4096}\n");
+  for (int stage = 0; stage < 2; ++stage) {
+    int64_t dense = 0, expert = 0;
+    for (int c = 0; c < 2; ++c) {
+      const ChunkParameters p = ParametersOfChunk(s.model, s.parallel, stage, c);
+      dense += p.dense;
+      expert += p.expert;
+    }
+    EXPECT_EQ(dense + expert, ParametersOnStage(s.model, s.parallel, stage)) << stage;
+    EXPECT_EQ(expert, ExpertParametersOnStage(s.model, s.parallel, stage)) << stage;
+  }
 }
 
 }  // namespace
