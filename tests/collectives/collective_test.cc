@@ -1,9 +1,14 @@
 #include "collectives/collective.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+#include <set>
+#include <utility>
 
 #include "collectives/nccl_model.h"
+#include "collectives/plan_builder.h"
 #include "collectives/runner.h"
 #include "config/scenario_spec.h"
 #include "gmock/gmock.h"
@@ -45,6 +50,55 @@ double BusBw(CollectiveOp op, int64_t n, Bytes bytes, Time t) {
 
 constexpr const char* kOneNode = "{preset: dgx-h100-superpod, gpus: 8}";
 constexpr const char* kFourNodes = "{preset: dgx-h100-superpod, gpus: 32}";
+constexpr const char* kSixteenNodes = "{preset: dgx-h100-superpod, gpus: 128}";
+
+CollectivePlan PlanOf(const topology::Topology& topo, std::vector<int64_t> ranks, Bytes bytes,
+                      std::string_view algo, Protocol protocol = Protocol::kSimple) {
+  StatusOr<CollectivePlan> plan = FindAlgorithm(algo).value()->Plan(
+      {.op = CollectiveOp::kAllReduce, .ranks = std::move(ranks), .bytes = bytes}, topo, protocol);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  return plan.ok() ? *std::move(plan) : CollectivePlan{};
+}
+
+// The fastest protocol's time, as nccl-tests reports an algorithm.
+Time BestTime(const topology::Topology& topo, std::vector<int64_t> ranks, Bytes bytes,
+              std::string_view algo) {
+  StatusOr<CollectiveTiming> t =
+      TimeCollective({.op = CollectiveOp::kAllReduce, .ranks = std::move(ranks), .bytes = bytes},
+                     topo, *FindAlgorithm(algo).value());
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  return t.ok() ? t->time : Time::Zero();
+}
+
+// Source and destination rank of each flow of a point-to-point bundle: vertex r is rank r, so a
+// route starts at its source GPU and ends at its destination's.
+std::vector<std::pair<int64_t, int64_t>> FlowEndpoints(const PlannedBundle& bundle,
+                                                       const topology::Topology& topo) {
+  std::vector<std::pair<int64_t, int64_t>> flows;
+  uint32_t begin = 0;
+  for (uint32_t end : bundle.flow_ends) {
+    flows.emplace_back(topo.links()[bundle.path[begin].link.value].from,
+                       topo.links()[bundle.path[end - 1].link.value].to);
+    begin = end;
+  }
+  return flows;
+}
+
+// The most bytes any link of `tier` carries in the plan's first phase (Σ weight × bytes).
+double MaxTierLoad(const CollectivePlan& plan, const topology::Topology& topo,
+                   topology::LinkTier tier) {
+  std::map<uint32_t, double> load;
+  for (const PlannedBundle& b : plan.phases.front().bundles) {
+    for (const FlowHop& hop : b.path) {
+      if (topo.links()[hop.link.value].tier == tier) {
+        load[hop.link.value] += hop.weight * static_cast<double>(b.bytes.value());
+      }
+    }
+  }
+  double most = 0;
+  for (const auto& [link, bytes] : load) most = std::max(most, bytes);
+  return most;
+}
 
 TEST(Ring, UncontendedAllReduceEqualsTheAlphaBetaClosedForm) {
   const topology::Topology topo = Cluster(kOneNode);
@@ -90,6 +144,129 @@ TEST(Ring, MultiNodeBusBandwidthIsNicBound) {
   const Bytes s = 4_GiB;
   const CollectiveTiming t = Timed(topo, CollectiveOp::kAllReduce, FirstRanks(32), s, "ring");
   EXPECT_NEAR(BusBw(CollectiveOp::kAllReduce, 32, s, t.time), 8 * 47.0, 37.6);
+}
+
+// Every (tree, channel) of NCCL's double binary tree is a spanning tree of the group run both
+// ways (reduce up, broadcast down): n-1 edges, each a flow in each direction, connecting every
+// rank. Across nodes it joins each node through one rank, and its node-to-node edges stay on
+// that rank's rail (no PXN hop). Channels: one per rank of the smallest node across nodes, one
+// inside a node. The unbalanced group (8, 4 and 8 ranks on three nodes) gets 4 channels.
+TEST(Tree, EveryTreeOfEveryChannelSpansTheGroupAndCrossesNodesOnOneRail) {
+  const topology::Topology one = Cluster(kOneNode);
+  const topology::Topology four = Cluster(kFourNodes);
+  std::vector<int64_t> unbalanced = FirstRanks(12);
+  for (int64_t r = 16; r < 24; ++r) unbalanced.push_back(r);
+  struct Case {
+    const topology::Topology& topo;
+    std::vector<int64_t> ranks;
+    size_t channels;
+  };
+  for (const Case& c :
+       {Case{one, FirstRanks(8), 1}, Case{four, FirstRanks(32), 8}, Case{four, unbalanced, 4}}) {
+    const CollectivePlan plan = PlanOf(c.topo, c.ranks, 1_MiB, "tree");
+    ASSERT_EQ(plan.phases.size(), 1u);
+    ASSERT_EQ(plan.phases[0].bundles.size(), 2 * c.channels) << c.ranks.size() << " ranks";
+    const std::set<int64_t> group(c.ranks.begin(), c.ranks.end());
+    for (const PlannedBundle& b : plan.phases[0].bundles) {
+      const auto flows = FlowEndpoints(b, c.topo);
+      ASSERT_EQ(flows.size(), 2 * (c.ranks.size() - 1));
+      EXPECT_EQ(b.multiplicity, static_cast<int64_t>(flows.size()));
+      std::map<int64_t, std::vector<int64_t>> next;
+      std::map<int64_t, std::set<int64_t>> node_ports;  // node -> its ranks on inter-node edges
+      for (size_t i = 0; i < flows.size(); i += 2) {
+        const auto [from, to] = flows[i];
+        EXPECT_EQ(flows[i + 1], std::pair(to, from)) << "edge " << from << "-" << to;
+        next[from].push_back(to);
+        next[to].push_back(from);
+        if (c.topo.NodeOf(from) != c.topo.NodeOf(to)) {
+          EXPECT_EQ(c.topo.RailOf(from), c.topo.RailOf(to)) << from << " -> " << to;
+          node_ports[c.topo.NodeOf(from)].insert(from);
+          node_ports[c.topo.NodeOf(to)].insert(to);
+        }
+      }
+      for (const auto& [node, ports] : node_ports) EXPECT_EQ(ports.size(), 1u) << "node " << node;
+      std::set<int64_t> reached{c.ranks.front()};
+      std::vector<int64_t> todo{c.ranks.front()};
+      while (!todo.empty()) {
+        const int64_t r = todo.back();
+        todo.pop_back();
+        for (int64_t peer : next[r]) {
+          if (reached.insert(peer).second) todo.push_back(peer);
+        }
+      }
+      EXPECT_EQ(reached, group);
+    }
+  }
+}
+
+// Across nodes, a node is interior (a parent and two children) in at most one of the two trees
+// and a leaf in the other, so each rail's NIC carries at most 4 tree edges of S/(2k) per
+// direction for k channels: 2S/k, what a ring's one edge per NIC carries (2(n-1)/n·S/k).
+TEST(Tree, EachNicCarriesWhatARingPutsOnIt) {
+  for (int64_t nodes : {4, 16}) {
+    const topology::Topology topo = Cluster(nodes == 4 ? kFourNodes : kSixteenNodes);
+    const int64_t n = nodes * 8;
+    const Bytes s = 1_GiB;
+    const double tree_edge =
+        WireBytes(s.value() / 16.0, nccl::TreeWireEfficiency(Protocol::kSimple)).value();
+    const double ring_edge = WireBytes(2.0 * (n - 1) / n * s.value() / 8, 1.0).value();
+    EXPECT_EQ(MaxTierLoad(PlanOf(topo, FirstRanks(n), s, "tree"), topo, topology::LinkTier::kLeaf),
+              4 * tree_edge)
+        << nodes << " nodes";
+    EXPECT_EQ(MaxTierLoad(PlanOf(topo, FirstRanks(n), s, "ring"), topo, topology::LinkTier::kLeaf),
+              ring_edge)
+        << nodes << " nodes";
+  }
+}
+
+// So large AllReduces run at NIC speed in both: the tree's time is α plus its 4 edges per NIC at
+// the NIC's achievable rate, and its busbw is within 15 % of the ring's (the tree's wire
+// efficiency is 0.92, and busbw's 2(n-1)/n counts a little less than the 2S the tree moves).
+TEST(Tree, LargeAllReduceAcrossNodesRunsAtRingBandwidth) {
+  for (int64_t nodes : {4, 16}) {
+    const topology::Topology topo = Cluster(nodes == 4 ? kFourNodes : kSixteenNodes);
+    const int64_t n = nodes * 8;
+    const Bytes s = 4_GiB;
+    const CollectivePlan plan = PlanOf(topo, FirstRanks(n), s, "tree");
+    const double nic = 400e9 / 8 * 4096 / 4122;
+    const double wire = 4.0 * plan.phases[0].bundles[0].bytes.value();
+    const Time tree = Timed(topo, CollectiveOp::kAllReduce, FirstRanks(n), s, "tree").time;
+    EXPECT_NEAR((tree - plan.phases[0].latency).seconds(), wire / nic, 1e-9 * wire / nic)
+        << nodes << " nodes";
+    const double tree_busbw =
+        BusBw(CollectiveOp::kAllReduce, n, s, BestTime(topo, FirstRanks(n), s, "tree"));
+    const double ring_busbw =
+        BusBw(CollectiveOp::kAllReduce, n, s, BestTime(topo, FirstRanks(n), s, "ring"));
+    EXPECT_NEAR(tree_busbw / ring_busbw, 1.0, 0.15)
+        << nodes << " nodes: tree " << tree_busbw << " GB/s, ring " << ring_busbw << " GB/s";
+  }
+}
+
+// NCCL's latency model: a ring's α grows with its 2(n-1) steps, 2(nodes-1) of them over the
+// network; a tree's with 2·log2(nodes) network hops. Across 16 nodes (128 ranks) small
+// AllReduces are latency-bound and the tree wins.
+TEST(Tree, BeatsRingOnSmallMessagesAcrossManyNodes) {
+  const topology::Topology topo = Cluster(kSixteenNodes);
+  for (Bytes s : {64_KiB, 1_MiB}) {
+    const Time tree = BestTime(topo, FirstRanks(128), s, "tree");
+    const Time ring = BestTime(topo, FirstRanks(128), s, "ring");
+    EXPECT_LT(tree * 2, ring) << s.count() << " B: tree " << ToString(tree) << ", ring "
+                              << ToString(ring);
+  }
+}
+
+// Inside one node each tree is one chain over all ranks (NCCL's intra-node tree), carrying S/2
+// each way per edge. A middle rank of both chains sends 4 flows over its NVLink port.
+TEST(Tree, InsideOneNodeEachTreeIsAChain) {
+  const topology::Topology topo = Cluster(kOneNode);
+  const Bytes s = 1_GiB;
+  const Time t = Timed(topo, CollectiveOp::kAllReduce, FirstRanks(8), s, "tree").time;
+  // α = base + 2·(7 NVLink steps) (Simple, one node: log2(1) = 0 network steps).
+  const Time alpha = nccl::Microseconds(8.4 + 2 * 7 * 4.0);
+  const double wire = std::ceil(s.value() / 2.0 / 0.92);
+  const double rate = 450e9 * 20.6 / 25.0;
+  const Time beta = Time::Picoseconds(static_cast<int64_t>(std::ceil(4 * wire / rate * 1e12)));
+  EXPECT_LE(std::llabs((t - (alpha + beta)).picoseconds()), 1) << ToString(t);
 }
 
 // Measured NVLS busbw for 5..8 GPUs: 420, 440, 460, 480 GB/s (nccl#1455, nccl-tests#212).
