@@ -319,6 +319,8 @@ workloads::ParallelPlan BuildPlan(const v1::Parallelism& p, const topology::Clus
   plan.dp_overlap = p.dp_overlap();
   plan.tp_overlap = p.tp_overlap();
   plan.pp_overlap = p.pp_overlap();
+  plan.first_stage_layers = p.first_stage_layers();
+  plan.last_stage_layers = p.last_stage_layers();
   {
     // "tp-cp-dp-pp": each of the four dimensions exactly once.
     static constexpr std::array<std::pair<std::string_view, workloads::ParallelDim>, 4> kDims = {
@@ -377,9 +379,26 @@ workloads::ParallelPlan BuildPlan(const v1::Parallelism& p, const topology::Clus
                                              plan.tp, model.kv_heads));
   }
   const int64_t chunks = int64_t{plan.pp} * plan.virtual_stages;
-  if (model.layers % chunks != 0) {
+  if (plan.first_stage_layers > 0 || plan.last_stage_layers > 0) {
+    // Uneven first/last stages (Megatron's --decoder-first/last-pipeline-num-layers).
+    const int first = plan.first_stage_layers > 0 ? plan.first_stage_layers : model.layers / plan.pp;
+    const int last = plan.last_stage_layers > 0 ? plan.last_stage_layers : model.layers / plan.pp;
+    const std::string field = plan.first_stage_layers > 0 ? "parallelism.first_stage_layers"
+                                                          : "parallelism.last_stage_layers";
+    if (plan.virtual_stages > 1) {
+      check.Fail(field, "uneven first/last stages need virtual_stages: 1");
+    } else if (plan.pp < 3) {
+      check.Fail(field, fmt::format("uneven first/last stages need pp >= 3, not {}", plan.pp));
+    } else if (first + last >= model.layers || (model.layers - first - last) % (plan.pp - 2) != 0) {
+      check.Fail(field, fmt::format("{} first + {} last leaves {} of model.layers = {} for the "
+                                    "{} middle stages: it must be a positive multiple of {}",
+                                    first, last, model.layers - first - last, model.layers,
+                                    plan.pp - 2, plan.pp - 2));
+    }
+  } else if (model.layers % chunks != 0) {
     check.Fail("parallelism.pp", fmt::format("pp*virtual_stages = {}*{} = {} does not divide "
-                                             "model.layers = {}",
+                                             "model.layers = {} (or set first_stage_layers / "
+                                             "last_stage_layers)",
                                              plan.pp, plan.virtual_stages, chunks, model.layers));
   }
   const bool interleaved = plan.schedule == workloads::PipelineSchedule::kInterleavedOneFOneB;

@@ -156,7 +156,8 @@ Status Validate(const ModelSpec& model, const ParallelPlan& plan, const Training
                        plan.tp, model.kv_heads));
     }
     const int64_t chunks = int64_t{plan.pp} * plan.virtual_stages;
-    if (model.layers % chunks != 0) {
+    const bool uneven = plan.first_stage_layers > 0 || plan.last_stage_layers > 0;
+    if (!uneven && model.layers % chunks != 0) {
       fail(fmt::format("pp*virtual_stages = {} does not divide model.layers = {}", chunks,
                        model.layers));
     }
@@ -225,12 +226,10 @@ struct StageParameters {
 template <typename Fn>
 void ForEachLayerOnStage(const ModelSpec& model, const ParallelPlan& plan, int stage, Fn fn) {
   TRAINSIM_CHECK(stage >= 0 && stage < plan.pp) << "stage " << stage << " of " << plan.pp;
-  TRAINSIM_CHECK(plan.virtual_stages >= 1 && model.layers % (plan.pp * plan.virtual_stages) == 0)
-      << "pp*virtual_stages does not divide " << model.layers << " layers";
-  const int chunk_layers = model.layers / (plan.pp * plan.virtual_stages);
+  TRAINSIM_CHECK(plan.virtual_stages >= 1) << "virtual_stages " << plan.virtual_stages;
   for (int chunk = 0; chunk < plan.virtual_stages; ++chunk) {
-    const int first = (chunk * plan.pp + stage) * chunk_layers;
-    for (int layer = first; layer < first + chunk_layers; ++layer) fn(chunk, layer);
+    const LayerRange r = ChunkLayers(model.layers, plan, stage, chunk);
+    for (int layer = r.first; layer < r.first + r.count; ++layer) fn(chunk, layer);
   }
 }
 

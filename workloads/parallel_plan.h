@@ -29,6 +29,10 @@ struct ParallelPlan {
   bool dp_overlap = true;
   bool tp_overlap = false;
   bool pp_overlap = true;
+  // Layers of the first and last pipeline stage when they differ from the others (0: an even
+  // split); the middle stages share the rest evenly. Only without virtual stages.
+  int first_stage_layers = 0;
+  int last_stage_layers = 0;
   // Rank order, fastest-varying first: a permutation of kTp, kCp, kDp, kPp (Megatron: tp, cp,
   // dp, pp). Ranks are GPUs node-major, so the first dimensions stay inside a node.
   std::array<ParallelDim, 4> order = {ParallelDim::kTp, ParallelDim::kCp, ParallelDim::kDp,
@@ -36,6 +40,15 @@ struct ParallelPlan {
 
   int64_t gpus() const { return int64_t{tp} * pp * dp * cp; }
 };
+
+// The transformer layers [first, first + count) of model chunk `chunk` (0 .. v − 1) on pipeline
+// stage `stage`: global chunk chunk·pp + stage of an even split, or the plan's uneven first and
+// last stages. REQUIRES: a plan config/ has validated for a model of `layers` layers.
+struct LayerRange {
+  int first = 0;
+  int count = 0;
+};
+LayerRange ChunkLayers(int layers, const ParallelPlan& plan, int stage, int chunk);
 
 struct TrainingSpec {
   int64_t global_batch = 0;  // sequences per optimizer step

@@ -144,7 +144,7 @@ class StageBuilder {
   // Buckets of a chunk's gradients (or parameters): about bucket_bytes each, at most one per
   // layer.
   int Buckets(int chunk, bool params) const {
-    const int layers_per_chunk = in_.model->layers / (plan_.pp * plan_.virtual_stages);
+    const int layers_per_chunk = ChunkLayers(in_.model->layers, plan_, stage_, chunk).count;
     const ChunkShard& shard = in_.stages[stage_].chunks[chunk];
     const Bytes largest = params ? std::max(shard.dense_params, shard.expert_params)
                                  : std::max(shard.dense_grads, shard.expert_grads);
@@ -174,7 +174,8 @@ class StageBuilder {
 };
 
 void StageBuilder::Forward(int chunk, PassNodes& pass) {
-  const int layers_per_chunk = in_.model->layers / (plan_.pp * plan_.virtual_stages);
+  const LayerRange layers = ChunkLayers(in_.model->layers, plan_, stage_, chunk);
+  const int layers_per_chunk = layers.count;
   const int global_chunk = chunk * plan_.pp + stage_;
   const int last_chunk = plan_.pp * plan_.virtual_stages - 1;
   pass_first_ = kNone;
@@ -188,7 +189,7 @@ void StageBuilder::Forward(int chunk, PassNodes& pass) {
     for (; first_forward_ && waited < needed; ++waited) {
       for (NodeId n : gathers[waited]) waiting_[0].push_back(n);
     }
-    const bool moe = IsMoeLayer(*in_.model, global_chunk * layers_per_chunk + j);
+    const bool moe = IsMoeLayer(*in_.model, layers.first + j);
     AttentionBlock(Category::kForward, costs_.attention.forward, false);
     MlpBlock(Category::kForward, moe, costs_.mlp, costs_.moe, costs_.experts, false);
   }
@@ -203,7 +204,8 @@ void StageBuilder::Forward(int chunk, PassNodes& pass) {
 }
 
 void StageBuilder::Backward(int chunk, PassNodes& pass, bool last) {
-  const int layers_per_chunk = in_.model->layers / (plan_.pp * plan_.virtual_stages);
+  const LayerRange layers = ChunkLayers(in_.model->layers, plan_, stage_, chunk);
+  const int layers_per_chunk = layers.count;
   const int global_chunk = chunk * plan_.pp + stage_;
   const int last_chunk = plan_.pp * plan_.virtual_stages - 1;
   const bool buckets_now = last && plan_.dp_overlap && plan_.zero_stage < 3;
@@ -212,7 +214,7 @@ void StageBuilder::Backward(int chunk, PassNodes& pass, bool last) {
   pass_first_ = kNone;
   if (global_chunk == last_chunk) Compute(Category::kBackward, costs_.logits.backward);
   for (int j = layers_per_chunk - 1; j >= 0; --j) {
-    const bool moe = IsMoeLayer(*in_.model, global_chunk * layers_per_chunk + j);
+    const bool moe = IsMoeLayer(*in_.model, layers.first + j);
     if (plan_.recompute == Recompute::kFull) {
       AttentionBlock(Category::kRecompute, costs_.attention.recompute, false);
       MlpBlock(Category::kRecompute, moe, costs_.mlp, costs_.moe, costs_.experts, false);

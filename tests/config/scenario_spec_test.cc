@@ -77,6 +77,23 @@ TEST(ScenarioSpec, RankOrderMustNameEachDimensionOnce) {
   EXPECT_EQ(spec->parallel.order[0], workloads::ParallelDim::kDp);
 }
 
+TEST(ScenarioSpec, UnevenFirstAndLastStagesMustLeaveAnEvenMiddle) {
+  // Llama 3 405B: 126 layers over 16 stages, 7 on the first and last, 8 on the others.
+  StatusOr<ScenarioSpec> ok = Build(Scenario(
+      "{tp: 8, pp: 16, first_stage_layers: 7, last_stage_layers: 7}", "llama3-405b", 16384, 2048));
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(workloads::ChunkLayers(126, ok->parallel, 1, 0).count, 8);
+  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 16, first_stage_layers: 8, last_stage_layers: 7}",
+                               "llama3-405b", 16384, 2048)),
+              HasSubstr("parallelism.first_stage_layers: 8 first + 7 last leaves 111 of "
+                        "model.layers = 126 for the 14 middle stages"));
+  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 2, first_stage_layers: 40}", "megatron-18.4b", 64,
+                               64)),
+              HasSubstr("need pp >= 3"));
+  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 16}", "llama3-405b", 16384, 2048)),
+              HasSubstr("or set first_stage_layers / last_stage_layers"));
+}
+
 TEST(ScenarioSpec, PipelineStagesMustDivideLayers) {
   EXPECT_THAT(ErrorOf(Scenario("{tp: 1, pp: 64}", "megatron-1.7b", 64, 64)),
               HasSubstr("pp*virtual_stages = 64*1 = 64 does not divide model.layers = 24"));

@@ -282,5 +282,22 @@ TEST(StepGraphTest, ChunkParametersSumToTheStage) {
   }
 }
 
+TEST(StepGraphTest, ChunkLayersCoverTheModelOnce) {
+  ParallelPlan even{.pp = 4, .virtual_stages = 3, .schedule = PipelineSchedule::kInterleavedOneFOneB};
+  ParallelPlan uneven{.pp = 16, .first_stage_layers = 7, .last_stage_layers = 7};
+  for (auto [plan, layers] : {std::pair{even, 24}, {uneven, 126}}) {
+    std::vector<int> owner(static_cast<size_t>(layers), 0);
+    for (int s = 0; s < plan.pp; ++s) {
+      for (int c = 0; c < plan.virtual_stages; ++c) {
+        const LayerRange r = ChunkLayers(layers, plan, s, c);
+        for (int l = r.first; l < r.first + r.count; ++l) ++owner[l];
+      }
+    }
+    for (int n : owner) EXPECT_EQ(n, 1);
+  }
+  EXPECT_EQ(ChunkLayers(126, uneven, 15, 0).first, 119);
+  EXPECT_EQ(ChunkLayers(24, even, 1, 2).first, (2 * 4 + 1) * 2);
+}
+
 }  // namespace
 }  // namespace trainsim::workloads
