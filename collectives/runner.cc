@@ -65,26 +65,30 @@ void RunPlan(EventEngine& engine, FlowNetwork& network, const CollectivePlan& pl
   StartPhase(run);
 }
 
-StatusOr<CollectiveTiming> TimeCollective(const CollectiveRequest& request,
-                                          const topology::Topology& topology,
-                                          const CollectiveAlgorithm& algorithm,
-                                          Protocol protocol) {
-  StatusOr<CollectivePlan> plan = algorithm.Plan(request, topology, protocol);
-  if (!plan.ok()) return plan.status();
-  EventEngine engine;
-  FlowNetwork network(engine, AchievableCapacities(topology));
-  Time finished;
-  RunPlan(engine, network, *plan, [&] { finished = engine.now(); });
-  engine.Run();
-  return CollectiveTiming{.time = finished, .algorithm = plan->algorithm, .protocol = protocol};
+CollectiveTimer::CollectiveTimer(const topology::Topology& topology)
+    : topology_(topology), network_(engine_, AchievableCapacities(topology)) {}
+
+Time CollectiveTimer::Run(const CollectivePlan& plan) {
+  const Time start = engine_.now();
+  Time finished = start;
+  RunPlan(engine_, network_, plan, [&] { finished = engine_.now(); });
+  engine_.Run();
+  return finished - start;
 }
 
-StatusOr<CollectiveTiming> TimeCollective(const CollectiveRequest& request,
-                                          const topology::Topology& topology,
-                                          const CollectiveAlgorithm& algorithm) {
+StatusOr<CollectiveTiming> CollectiveTimer::Measure(const CollectiveRequest& request,
+                                                    const CollectiveAlgorithm& algorithm,
+                                                    Protocol protocol) {
+  StatusOr<CollectivePlan> plan = algorithm.Plan(request, topology_, protocol);
+  if (!plan.ok()) return plan.status();
+  return CollectiveTiming{.time = Run(*plan), .algorithm = plan->algorithm, .protocol = protocol};
+}
+
+StatusOr<CollectiveTiming> CollectiveTimer::Measure(const CollectiveRequest& request,
+                                                    const CollectiveAlgorithm& algorithm) {
   StatusOr<CollectiveTiming> best = FailedPreconditionError("no protocol");
   for (Protocol p : {Protocol::kLL, Protocol::kLL128, Protocol::kSimple}) {
-    StatusOr<CollectiveTiming> t = TimeCollective(request, topology, algorithm, p);
+    StatusOr<CollectiveTiming> t = Measure(request, algorithm, p);
     if (!t.ok()) {
       if (!best.ok()) best = t.status();
       if (t.status().code() == StatusCode::kInvalidArgument) return t.status();
@@ -95,13 +99,12 @@ StatusOr<CollectiveTiming> TimeCollective(const CollectiveRequest& request,
   return best;
 }
 
-StatusOr<CollectiveTiming> TuneCollective(const CollectiveRequest& request,
-                                          const topology::Topology& topology) {
-  if (Status s = ValidateRequest(request, topology); !s.ok()) return s;
+StatusOr<CollectiveTiming> CollectiveTimer::Tune(const CollectiveRequest& request) {
+  if (Status s = ValidateRequest(request, topology_); !s.ok()) return s;
   std::optional<CollectiveTiming> best;
   std::string why_not;
   for (const auto& algorithm : Algorithms()) {
-    StatusOr<CollectiveTiming> t = TimeCollective(request, topology, *algorithm);
+    StatusOr<CollectiveTiming> t = Measure(request, *algorithm);
     if (!t.ok()) {
       why_not += fmt::format("\n  {}: {}", algorithm->name(), t.status().message());
       continue;
@@ -113,6 +116,24 @@ StatusOr<CollectiveTiming> TuneCollective(const CollectiveRequest& request,
                                                why_not));
   }
   return *best;
+}
+
+StatusOr<CollectiveTiming> TimeCollective(const CollectiveRequest& request,
+                                          const topology::Topology& topology,
+                                          const CollectiveAlgorithm& algorithm,
+                                          Protocol protocol) {
+  return CollectiveTimer(topology).Measure(request, algorithm, protocol);
+}
+
+StatusOr<CollectiveTiming> TimeCollective(const CollectiveRequest& request,
+                                          const topology::Topology& topology,
+                                          const CollectiveAlgorithm& algorithm) {
+  return CollectiveTimer(topology).Measure(request, algorithm);
+}
+
+StatusOr<CollectiveTiming> TuneCollective(const CollectiveRequest& request,
+                                          const topology::Topology& topology) {
+  return CollectiveTimer(topology).Tune(request);
 }
 
 }  // namespace trainsim::collectives

@@ -28,6 +28,27 @@ struct CollectiveTiming {
   Protocol protocol = Protocol::kSimple;
 };
 
+// Times collectives one at a time on an idle network, reusing one network model (building one
+// for a large topology costs more than timing a collective on it). Not thread-safe.
+class CollectiveTimer {
+ public:
+  explicit CollectiveTimer(const topology::Topology& topology);
+
+  // The plan alone on the idle network: from its start to its last phase's end.
+  Time Run(const CollectivePlan& plan);
+  StatusOr<CollectiveTiming> Measure(const CollectiveRequest& request,
+                                     const CollectiveAlgorithm& algorithm, Protocol protocol);
+  // The fastest protocol for one algorithm; the fastest algorithm and protocol (as below).
+  StatusOr<CollectiveTiming> Measure(const CollectiveRequest& request,
+                                     const CollectiveAlgorithm& algorithm);
+  StatusOr<CollectiveTiming> Tune(const CollectiveRequest& request);
+
+ private:
+  const topology::Topology& topology_;
+  EventEngine engine_;
+  FlowNetwork network_;
+};
+
 // The collective alone on an idle network.
 StatusOr<CollectiveTiming> TimeCollective(const CollectiveRequest& request,
                                           const topology::Topology& topology,

@@ -52,6 +52,7 @@ StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops
                                                      const topology::Topology& topology) {
   std::vector<PlannedComm> planned;
   planned.reserve(ops.size());
+  collectives::CollectiveTimer timer(topology);
   for (const CommOp& op : ops) {
     CollectiveRequest request{.op = op.op, .ranks = RepresentativeGroup(op, placement),
                               .bytes = op.bytes};
@@ -60,7 +61,7 @@ StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops
                                           collectives::OpName(op.op), ToString(op.bytes),
                                           op.stage, s.message()));
     };
-    StatusOr<collectives::CollectiveTiming> tuned = collectives::TuneCollective(request, topology);
+    StatusOr<collectives::CollectiveTiming> tuned = timer.Tune(request);
     if (!tuned.ok()) return fail(tuned.status());
     StatusOr<const collectives::CollectiveAlgorithm*> algorithm =
         collectives::FindAlgorithm(tuned->algorithm);
