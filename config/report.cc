@@ -56,6 +56,8 @@ v1::Report MakeReport(const ScenarioSpec& spec, const workloads::StepResult& ste
   r.set_model_flops(step.model_flops);
   r.set_hardware_flops(step.hardware_flops);
   r.set_critical_stage(step.critical_stage);
+  r.set_graph_nodes(static_cast<int64_t>(step.graph_nodes));
+  r.set_planned_collectives(static_cast<int32_t>(step.planned_collectives));
   for (Time t : step.stage_end) r.add_stage_end_s(t.seconds());
   r.set_cluster_power_w(step.cluster_power.value());
   r.set_steps_to_train(step.steps_to_train);
@@ -193,6 +195,8 @@ std::string ReportText(const ScenarioSpec& spec, const v1::Report& r) {
     if (r.cost_usd() > 0) out += fmt::format(", ${:.3g}", r.cost_usd());
     out += ")\n";
   }
+  out += fmt::format("simulated           {:10} graph nodes, {} distinct collectives\n",
+                     r.graph_nodes(), r.planned_collectives());
   out += "\nwhere the step goes (critical stage)\n";
   for (const v1::TimeShare& t : r.breakdown()) {
     if (t.seconds() <= 0) continue;

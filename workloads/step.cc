@@ -197,6 +197,7 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   result.simulated = true;
   result.ops = costs->ops;
   result.graph_nodes = graph.size();
+  result.planned_collectives = comms->size();
   result.step_time = trace->makespan;
   const double step_s = result.step_time.seconds();
   const std::vector<StageAccount> accounts = Account(graph, *trace);

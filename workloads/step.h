@@ -93,6 +93,7 @@ struct StepResult {
   std::vector<CommUse> comms;
   std::vector<OpRecord> ops;  // per-kernel roofline accounting of one micro-batch and layer
   size_t graph_nodes = 0;
+  size_t planned_collectives = 0;
 };
 
 // Errors: a GPU or format the roofline cannot time (InvalidArgument), a collective no algorithm
