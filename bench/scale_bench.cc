@@ -1,0 +1,122 @@
+// Scale driver for the training-step simulation: the default GPT-4-scale scenario
+// (scenarios/default.yaml) at 1,024 … 98,304 GPUs, weak-scaled (the plan per pipeline is fixed:
+// 32 micro-batches, so the global batch grows with dp), each size in a forked child so that its
+// peak RSS is its own. Prints wall time, CPU time, peak RSS, the simulated step time and the
+// graph size. Beyond 65,536 GPUs a radix-64 three-tier fat-tree needs oversubscription 3
+// (topology/fat_tree.h), which the driver sets. A run over the budget (--budget seconds, default
+// 600) is stopped and reported. Usage: scale_bench [--budget S] [GPUS ...]
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "config/catalogs.h"
+#include "config/scenario_loader.h"
+#include "config/scenario_spec.h"
+#include "workloads/step.h"
+#include "yaml-cpp/yaml.h"
+
+namespace {
+
+using trainsim::StatusOr;
+
+struct ChildResult {
+  double step_s = -1;
+  long long graph_nodes = 0;
+  char error[240] = {};
+};
+
+// Runs in the child: the default scenario at `gpus`, simulated.
+ChildResult Simulate(int64_t gpus) {
+  ChildResult out;
+  YAML::Node root = YAML::Load(std::string(trainsim::config::EmbeddedText(
+      trainsim::config::kDefaultScenarioPath)));
+  const int64_t model_parallel = root["parallelism"]["tp"].as<int64_t>() *
+                                 root["parallelism"]["pp"].as<int64_t>();
+  root["cluster"]["gpus"] = gpus;
+  if (gpus > 65536) root["cluster"]["fabric"]["oversubscription"] = 3;
+  root["training"]["global_batch"] = 32 * (gpus / model_parallel);
+  StatusOr<trainsim::config::LoadedScenario> loaded =
+      trainsim::config::LoadScenarioText(YAML::Dump(root), "default.yaml (scaled)");
+  StatusOr<trainsim::config::ScenarioSpec> spec =
+      loaded.ok() ? trainsim::config::BuildScenarioSpec(*loaded)
+                  : StatusOr<trainsim::config::ScenarioSpec>(loaded.status());
+  if (!spec.ok()) {
+    std::snprintf(out.error, sizeof(out.error), "%s", spec.status().message().c_str());
+    return out;
+  }
+  const trainsim::config::ScenarioSpec& s = *spec;
+  StatusOr<trainsim::workloads::StepResult> r = trainsim::workloads::SimulateStep(
+      {.cluster = &s.cluster, .model = &s.model, .plan = &s.parallel, .training = &s.training,
+       .precision = &s.precision, .options = &s.simulation});
+  if (!r.ok() || !r->simulated) {
+    std::snprintf(out.error, sizeof(out.error), "%s",
+                  r.ok() ? "out of memory" : r.status().message().c_str());
+    return out;
+  }
+  out.step_s = r->step_time.seconds();
+  out.graph_nodes = static_cast<long long>(r->graph_nodes);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double budget = 600;
+  std::vector<int64_t> sizes;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--budget" && i + 1 < argc) {
+      budget = std::atof(argv[++i]);
+    } else {
+      sizes.push_back(std::atoll(argv[i]));
+    }
+  }
+  if (sizes.empty()) sizes = {1024, 4096, 16384, 65536, 98304};
+  std::printf("%8s %10s %9s %10s %12s %12s  %s\n", "GPUs", "wall s", "CPU s", "RSS MB",
+              "step s", "graph nodes", "executor");
+  for (int64_t gpus : sizes) {
+    int fds[2];
+    if (pipe(fds) != 0) return 1;
+    const auto start = std::chrono::steady_clock::now();
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      alarm(static_cast<unsigned>(budget));
+      const ChildResult r = Simulate(gpus);
+      (void)!write(fds[1], &r, sizeof(r));
+      _exit(0);
+    }
+    close(fds[1]);
+    ChildResult r;
+    const bool got = read(fds[0], &r, sizeof(r)) == static_cast<ssize_t>(sizeof(r));
+    close(fds[0]);
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+    if (!got) {
+      std::printf("%8lld   stopped after %.0f s (budget)\n", static_cast<long long>(gpus), wall);
+      continue;
+    }
+    if (r.step_s < 0) {
+      std::printf("%8lld   error: %s\n", static_cast<long long>(gpus), r.error);
+      continue;
+    }
+    std::printf("%8lld %10.2f %9.2f %10.0f %12.3f %12lld  native, classes\n",
+                static_cast<long long>(gpus), wall, cpu,
+                static_cast<double>(usage.ru_maxrss) / 1024.0, r.step_s, r.graph_nodes);
+    std::fflush(stdout);
+  }
+  std::printf("(--expand and the SimGrid executor are not available yet)\n");
+  return 0;
+}
