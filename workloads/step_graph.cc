@@ -39,8 +39,8 @@ class StageBuilder {
 
   // An on-stream node: waits for the stream's previous node (by stream order) and for the
   // nodes queued in waiting_[0]; the queue then advances by one.
-  NodeId Stream(const GraphNode& node) {
-    const NodeId id = g_.Add(node);
+  NodeId Stream(const GraphNode& node) { return Queued(g_.Add(node)); }
+  NodeId Queued(NodeId id) {
     for (NodeId w : waiting_[0]) g_.Depend(w, id);
     waiting_[0] = std::move(waiting_[1]);
     waiting_[1].clear();
@@ -57,13 +57,7 @@ class StageBuilder {
     return CommOp{.group = group, .op = op, .bytes = bytes, .stage = stage_, .peer_stage = peer};
   }
   NodeId StreamComm(Category category, const CommOp& op) {
-    const NodeId id = g_.AddComm(category, true, stage_, op);
-    for (NodeId w : waiting_[0]) g_.Depend(w, id);
-    waiting_[0] = std::move(waiting_[1]);
-    waiting_[1].clear();
-    if (pass_first_ == kNone) pass_first_ = id;
-    last_ = id;
-    return id;
+    return Queued(g_.AddComm(category, true, stage_, op));
   }
   // Off the stream: starts once the stream's last node is done. DP collectives on one
   // communicator run one after another, as NCCL runs a communicator's operations in order.
