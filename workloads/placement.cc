@@ -143,17 +143,38 @@ std::vector<int64_t> Placement::Group(GroupKind kind, int64_t rank) const {
 }
 
 std::vector<std::vector<int64_t>> Placement::GroupsOnStage(GroupKind kind, int stage) const {
-  // Each group is listed once, from its member with the smallest rank (for kPipelineNext, the
-  // member on `stage`).
+  // One member per group (its first in ring order), so each rank on the stage is visited once.
   std::vector<std::vector<int64_t>> groups;
-  for (int64_t r = 0; r < ranks_; ++r) {
-    if (Coords(r).pp != stage) continue;
-    std::vector<int64_t> g = Group(kind, r);
-    int64_t smallest = g.front();
-    if (kind != GroupKind::kPipelineNext) {
-      for (int64_t x : g) smallest = std::min(smallest, x);
+  const int dp_cp = plan_.dp * plan_.cp;
+  auto from_d = [&](int tp, int d) {
+    return Rank({tp, d % plan_.cp, d / plan_.cp, stage});
+  };
+  for (int tp = 0; tp < plan_.tp; ++tp) {
+    for (int d = 0; d < dp_cp; ++d) {
+      const int cp = d % plan_.cp;
+      bool first = false;
+      switch (kind) {
+        case GroupKind::kTensor:
+          first = tp == 0;
+          break;
+        case GroupKind::kContext:
+          first = cp == 0;
+          break;
+        case GroupKind::kData:
+          first = d == 0;
+          break;
+        case GroupKind::kExpert:
+          first = d % plan_.ep == 0;
+          break;
+        case GroupKind::kExpertData:
+          first = d < plan_.ep;
+          break;
+        case GroupKind::kPipelineNext:
+          first = true;
+          break;
+      }
+      if (first) groups.push_back(Group(kind, from_d(tp, d)));
     }
-    if (smallest == r) groups.push_back(std::move(g));
   }
   return groups;
 }
