@@ -33,15 +33,49 @@ std::vector<std::vector<int64_t>> MirrorGroups(const CommOp& op, const Placement
   return pairs;
 }
 
-// Flows crossing each link in each phase of a plan, with bundle multiplicities.
-void AddLoads(const CollectivePlan& plan, size_t links, std::vector<std::vector<double>>& load) {
-  while (load.size() < plan.phases.size()) load.emplace_back(links, 0.0);
+// Weights the representative's flows in `plan` by the load of all `mirrors` (its own plan among
+// them) on each link it crosses, phase by phase. `slot` is a per-link scratch table of -1s,
+// left as it was found; only the representative's links are counted.
+void WeightByMirrors(CollectivePlan& plan, std::span<const CollectivePlan> mirrors,
+                     std::vector<int32_t>& slot) {
+  std::vector<uint32_t> links;
+  std::vector<double> own, all;
   for (size_t p = 0; p < plan.phases.size(); ++p) {
     for (const collectives::PlannedBundle& b : plan.phases[p].bundles) {
       for (const FlowHop& hop : b.path) {
-        load[p][hop.link.value] += static_cast<double>(hop.weight) * static_cast<double>(b.multiplicity);
+        int32_t& s = slot[hop.link.value];
+        if (s < 0) {
+          s = static_cast<int32_t>(links.size());
+          links.push_back(hop.link.value);
+          own.push_back(0);
+          all.push_back(0);
+        }
+        own[static_cast<size_t>(s)] += static_cast<double>(hop.weight) * static_cast<double>(b.multiplicity);
       }
     }
+    for (const CollectivePlan& m : mirrors) {
+      if (p >= m.phases.size()) continue;
+      for (const collectives::PlannedBundle& b : m.phases[p].bundles) {
+        for (const FlowHop& hop : b.path) {
+          const int32_t s = slot[hop.link.value];
+          if (s >= 0) {
+            all[static_cast<size_t>(s)] +=
+                static_cast<double>(hop.weight) * static_cast<double>(b.multiplicity);
+          }
+        }
+      }
+    }
+    for (collectives::PlannedBundle& b : plan.phases[p].bundles) {
+      for (FlowHop& hop : b.path) {
+        const auto s = static_cast<size_t>(slot[hop.link.value]);
+        const double weight = std::max(1.0, std::round(hop.weight * all[s] / own[s]));
+        hop.weight = static_cast<uint32_t>(weight);
+      }
+    }
+    for (uint32_t l : links) slot[l] = -1;
+    links.clear();
+    own.clear();
+    all.clear();
   }
 }
 
@@ -53,6 +87,7 @@ StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops
   std::vector<PlannedComm> planned;
   planned.reserve(ops.size());
   collectives::CollectiveTimer timer(topology);
+  std::vector<int32_t> slot(topology.links().size(), -1);
   for (const CommOp& op : ops) {
     CollectiveRequest request{.op = op.op, .ranks = RepresentativeGroup(op, placement),
                               .bytes = op.bytes};
@@ -69,27 +104,19 @@ StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops
     StatusOr<CollectivePlan> plan = (*algorithm)->Plan(request, topology, tuned->protocol);
     if (!plan.ok()) return fail(plan.status());
 
-    // Census of the mirror groups' flows per link and phase.
+    // Census of the mirror groups' flows on the representative's links, phase by phase.
     const std::vector<std::vector<int64_t>> mirrors = MirrorGroups(op, placement);
-    const size_t links = topology.links().size();
-    std::vector<std::vector<double>> all, own;
-    AddLoads(*plan, links, own);
-    for (const std::vector<int64_t>& group : mirrors) {
-      CollectiveRequest r = request;
-      r.ranks = group;
-      StatusOr<CollectivePlan> p = (*algorithm)->Plan(r, topology, tuned->protocol);
-      if (!p.ok()) return fail(p.status());
-      AddLoads(*p, links, all);
-    }
-    for (size_t p = 0; p < plan->phases.size(); ++p) {
-      for (collectives::PlannedBundle& b : plan->phases[p].bundles) {
-        for (FlowHop& hop : b.path) {
-          const auto l = hop.link.value;
-          const double factor = all[p][l] / own[p][l];
-          const double weight = std::max(1.0, std::round(hop.weight * factor));
-          hop.weight = static_cast<uint32_t>(weight);
-        }
+    if (mirrors.size() > 1) {
+      std::vector<CollectivePlan> mirror_plans;
+      mirror_plans.reserve(mirrors.size());
+      for (const std::vector<int64_t>& group : mirrors) {
+        CollectiveRequest r = request;
+        r.ranks = group;
+        StatusOr<CollectivePlan> p = (*algorithm)->Plan(r, topology, tuned->protocol);
+        if (!p.ok()) return fail(p.status());
+        mirror_plans.push_back(*std::move(p));
       }
+      WeightByMirrors(*plan, mirror_plans, slot);
     }
     planned.push_back(PlannedComm{.plan = *std::move(plan),
                                   .ranks = std::move(request.ranks),
