@@ -57,6 +57,11 @@ v1::Report MakeReport(const ScenarioSpec& spec, const workloads::StepResult& ste
   r.set_hardware_flops(step.hardware_flops);
   r.set_critical_stage(step.critical_stage);
   r.set_graph_nodes(static_cast<int64_t>(step.graph_nodes));
+  r.set_bound_by(step.bound_by);
+  r.set_bottleneck_collective(step.bottleneck_collective);
+  r.set_bottleneck_collective_s(step.bottleneck_collective_time.seconds());
+  r.set_bottleneck_tier(step.bottleneck_tier);
+  r.set_bottleneck_tier_utilisation(step.bottleneck_tier_utilisation);
   r.set_planned_collectives(static_cast<int32_t>(step.planned_collectives));
   for (Time t : step.stage_end) r.add_stage_end_s(t.seconds());
   r.set_cluster_power_w(step.cluster_power.value());
@@ -195,6 +200,13 @@ std::string ReportText(const ScenarioSpec& spec, const v1::Report& r) {
     if (r.cost_usd() > 0) out += fmt::format(", ${:.3g}", r.cost_usd());
     out += ")\n";
   }
+  out += fmt::format("bound by            {:>10}     on stage {}", r.bound_by(), r.critical_stage());
+  if (!r.bottleneck_collective().empty()) {
+    out += fmt::format("; most exposed collective: {} ({:.3f} s), busiest tier {} ({:.0f}%)",
+                       r.bottleneck_collective(), r.bottleneck_collective_s(),
+                       r.bottleneck_tier(), 100 * r.bottleneck_tier_utilisation());
+  }
+  out += "\n";
   out += fmt::format("simulated           {:10} graph nodes, {} distinct collectives\n",
                      r.graph_nodes(), r.planned_collectives());
   out += "\nwhere the step goes (critical stage)\n";

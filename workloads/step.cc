@@ -74,11 +74,13 @@ struct StageAccount {
   Time compute_time;  // compute nodes only
   Joules compute_energy;
   double flops = 0;
+  std::vector<Time> exposed_by_comm;  // exposed time per CommOp (index into comm_ops())
 };
 
 // Splits each stage's time into its stream's work, exposed communication and bubble.
 std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTrace& trace) {
   std::vector<StageAccount> stages(static_cast<size_t>(graph.streams()));
+  for (StageAccount& a : stages) a.exposed_by_comm.assign(graph.comm_ops().size(), Time());
   for (NodeId id = 0; id < graph.size(); ++id) {
     const GraphNode& n = graph.node(id);
     StageAccount& a = stages[n.stream];
@@ -103,6 +105,7 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
       const NodeTiming& t = trace.nodes[gate];
       const Time exposed = std::min(length, t.end - t.start);
       a.busy[static_cast<int>(g.category)] += exposed;
+      a.exposed_by_comm[static_cast<size_t>(g.comm)] += exposed;
       a.bubble += length - exposed;
     };
     for (NodeId id : graph.stream_order(s)) {
@@ -122,7 +125,9 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
           gap(t.start - prev, gate);
         }
       }
-      a.busy[static_cast<int>(graph.node(id).category)] += t.end - t.start;
+      const GraphNode& n = graph.node(id);
+      a.busy[static_cast<int>(n.category)] += t.end - t.start;
+      if (n.comm >= 0) a.exposed_by_comm[static_cast<size_t>(n.comm)] += t.end - t.start;
       prev = t.end;
     }
     if (a.end > prev) {  // the stage's last transfers after its stream went quiet
@@ -276,6 +281,38 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   for (auto& [tier, load] : tiers) {
     load.mean_utilisation /= load.links;
     result.links.push_back(load);
+  }
+
+  // What bounds the step: the critical stage's largest share, and the collective with the most
+  // exposed time there, with the busiest tier of the links it crosses.
+  {
+    const TimeShare* largest = &result.breakdown.front();
+    for (const TimeShare& t : result.breakdown) {
+      if (t.time > largest->time) largest = &t;
+    }
+    result.bound_by = largest->name;
+    const std::vector<Time>& exposed = crit.exposed_by_comm;
+    const auto worst = std::max_element(exposed.begin(), exposed.end());
+    if (worst != exposed.end() && *worst > Time()) {
+      const auto index = static_cast<size_t>(worst - exposed.begin());
+      result.bottleneck_collective = CommLabel(graph.comm_ops()[index]);
+      result.bottleneck_collective_time = *worst;
+      double busiest = -1;
+      for (const collectives::PlanPhase& phase : (*comms)[index].plan.phases) {
+        for (const collectives::PlannedBundle& b : phase.bundles) {
+          for (const FlowHop& hop : b.path) {
+            const size_t l = hop.link.value;
+            const double u = static_cast<double>(trace->link_bytes[l].count()) /
+                             (capacity[l].value() * step_s);
+            if (u > busiest) {
+              busiest = u;
+              result.bottleneck_tier = std::string(topology::TierName(topology->links()[l].tier));
+              result.bottleneck_tier_utilisation = u;
+            }
+          }
+        }
+      }
+    }
   }
 
   // Collectives of the critical stage.

@@ -72,6 +72,14 @@ struct StepResult {
   int critical_stage = 0;
   std::vector<TimeShare> breakdown;  // of the critical stage; sums to step_time
   std::vector<Time> stage_end;       // when each stage's last op ended
+  // What bounds the step: the critical stage's largest breakdown share; the collective with the
+  // most exposed time on it and the busiest link tier that collective crosses (empty when no
+  // communication is exposed).
+  std::string bound_by;
+  std::string bottleneck_collective;
+  Time bottleneck_collective_time;
+  std::string bottleneck_tier;
+  double bottleneck_tier_utilisation = 0;
 
   double model_flops = 0;     // per step, whole cluster
   double hardware_flops = 0;  // per step, whole cluster (from the simulated ops)

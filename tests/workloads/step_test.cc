@@ -262,6 +262,10 @@ TEST(StepTest, TensorParallelAcrossNodesIsSlower) {
   const StepResult across = Simulate(Spec(Gpt(", microbatch_size: 2, order: dp-tp-cp-pp")));
   EXPECT_GT(Share(across, "tp-comm"), 3 * Share(inside, "tp-comm"));
   EXPECT_GT(across.step_time, inside.step_time);
+  // The report names what bounds it: TP collectives, over the InfiniBand side of the path.
+  EXPECT_TRUE(across.bottleneck_collective.starts_with("tp ")) << across.bottleneck_collective;
+  EXPECT_NE(across.bottleneck_tier, "nvlink");
+  EXPECT_GT(across.bottleneck_collective_time, Time());
 }
 
 // The per-chunk shards the gradient buckets use add up to the stage's parameters.
