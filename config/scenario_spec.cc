@@ -500,6 +500,21 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
                                : CollectiveDetail::kBundle,
       .gpu_hour_usd = sim.gpu_hour_usd(),
   };
+  for (int i = 0; i < sim.stragglers_size(); ++i) {
+    const v1::Straggler& st = sim.stragglers(i);
+    const std::string path = fmt::format("simulation.stragglers[{}]", i);
+    if ((st.gpu() >= 0) == (st.node() >= 0)) {
+      check.Fail(path, "give exactly one of gpu and node");
+    } else if (st.gpu() >= spec.cluster.gpus) {
+      check.Fail(path + ".gpu", fmt::format("{} is not a GPU of the cluster (0 .. {})", st.gpu(),
+                                            spec.cluster.gpus - 1));
+    } else if (st.node() >= spec.cluster.nodes()) {
+      check.Fail(path + ".node", fmt::format("{} is not a node of the cluster (0 .. {})",
+                                             st.node(), spec.cluster.nodes() - 1));
+    }
+    spec.simulation.stragglers.push_back(
+        {.gpu = st.gpu(), .node = st.node(), .slowdown = st.slowdown()});
+  }
   if (!check.diagnostics().empty()) return check.diagnostics().ToStatus();
   return spec;
 }

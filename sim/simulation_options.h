@@ -3,11 +3,19 @@
 #define TRAINSIM_SIM_SIMULATION_OPTIONS_H_
 
 #include <cstdint>
+#include <vector>
 
 namespace trainsim {
 
 enum class ExecutorKind { kNative, kSimGrid };
 enum class CollectiveDetail { kBundle, kStep };
+
+// A slow GPU or node: its compute ops take (1 + slowdown) times as long.
+struct Straggler {
+  int64_t gpu = -1;   // a rank, or -1
+  int64_t node = -1;  // a node (all its GPUs), or -1
+  double slowdown = 0;
+};
 
 struct SimulationOptions {
   ExecutorKind executor = ExecutorKind::kNative;
@@ -15,6 +23,7 @@ struct SimulationOptions {
   uint64_t seed = 1;
   CollectiveDetail collective_detail = CollectiveDetail::kBundle;
   double gpu_hour_usd = 0;  // price of one GPU-hour for the cost figure; 0: not priced
+  std::vector<Straggler> stragglers;
 };
 
 }  // namespace trainsim

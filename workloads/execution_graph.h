@@ -3,6 +3,9 @@
 // does the same work at the same time (its TP, CP and DP peers are mirror images), so a class is
 // a pipeline stage and its representative is the rank with tp = cp = dp = 0 on that stage.
 //
+// A straggler splits classes: the replicas (DP×CP indices) it slows form their own class, one
+// stream per stage like the others, and share the DP collectives with them.
+//
 // Each class has one compute stream: its on-stream nodes run one at a time in stream order, as
 // kernels on a CUDA stream do; a node also waits for its dependencies. Communication that the
 // stream waits for (TP collectives without overlap, EP all-to-all) is on the stream;
@@ -52,6 +55,7 @@ struct CommOp {
   Bytes bytes;
   int stage = 0;
   int peer_stage = 0;
+  int replica = 0;  // the representative's index in its DP×CP group (cp + CP·dp)
 
   bool operator==(const CommOp&) const = default;
 };
@@ -59,7 +63,7 @@ struct CommOp {
 struct GraphNode {
   Category category = Category::kForward;
   bool on_stream = true;
-  int32_t stream = 0;  // the class (pipeline stage) whose stream or rank issues it
+  int32_t stream = 0;  // the stream (class × stages + stage) that issues it
   int32_t comm = -1;   // index into comm_ops(); -1 for compute
   Time duration;       // compute nodes
   Joules energy;       // compute nodes, one GPU

@@ -16,8 +16,13 @@ using collectives::CollectiveRequest;
 namespace {
 
 std::vector<int64_t> RepresentativeGroup(const CommOp& op, const Placement& placement) {
-  const int64_t rep = placement.Rank({0, 0, 0, op.stage});
-  if (op.group == GroupKind::kPipelineNext) return {rep, placement.Rank({0, 0, 0, op.peer_stage})};
+  const int cp = placement.GroupSize(GroupKind::kContext);
+  const int cp_index = op.replica % cp;
+  const int dp_index = op.replica / cp;
+  const int64_t rep = placement.Rank({0, cp_index, dp_index, op.stage});
+  if (op.group == GroupKind::kPipelineNext) {
+    return {rep, placement.Rank({0, cp_index, dp_index, op.peer_stage})};
+  }
   return placement.Group(op.group, rep);
 }
 

@@ -66,6 +66,48 @@ StatusOr<std::vector<StageWork>> StageShards(const ModelSpec& model, const Paral
   return stages;
 }
 
+// Replica classes from the stragglers: the replicas of each EP group (all-to-all couples them;
+// one replica each without experts) with a slow GPU form a class, slowed on the stages where its
+// stragglers are (a TP group runs at its slowest member's pace); the untouched replicas form one
+// class. No stragglers: no classes (one class of everything).
+std::vector<ReplicaClass> ReplicaClasses(const topology::ClusterSpec& cluster,
+                                         const ParallelPlan& plan,
+                                         const std::vector<Straggler>& stragglers) {
+  if (stragglers.empty()) return {};
+  const Placement placement(plan);
+  const int ep = plan.ep;
+  const int64_t replicas = int64_t{plan.dp} * plan.cp;
+  std::map<int, std::vector<double>> slow;  // EP group → slowdown per stage
+  for (const Straggler& st : stragglers) {
+    std::vector<int64_t> ranks;
+    if (st.gpu >= 0) {
+      ranks.push_back(st.gpu);
+    } else {
+      for (int i = 0; i < cluster.node.gpus_per_node; ++i) {
+        ranks.push_back(st.node * cluster.node.gpus_per_node + i);
+      }
+    }
+    for (int64_t r : ranks) {
+      const RankCoords c = placement.Coords(r);
+      const int d = c.cp + plan.cp * c.dp;
+      std::vector<double>& per_stage = slow[d / ep];
+      per_stage.resize(static_cast<size_t>(plan.pp), 0.0);
+      per_stage[c.pp] = std::max(per_stage[c.pp], st.slowdown);
+    }
+  }
+  std::vector<ReplicaClass> classes;
+  const int64_t untouched = replicas - static_cast<int64_t>(slow.size()) * ep;
+  if (untouched > 0) {
+    int first = 0;  // the first replica of an untouched EP group
+    while (slow.count(first / ep)) first += ep;
+    classes.push_back({.replica = first, .replicas = untouched});
+  }
+  for (const auto& [group, per_stage] : slow) {
+    classes.push_back({.replica = group * ep, .replicas = ep, .slowdown = per_stage});
+  }
+  return classes;
+}
+
 struct StageAccount {
   std::array<Time, kCategoryCount> busy{};  // on-stream time by category
   Time bubble;
@@ -187,8 +229,11 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
                          .sizes = ComputeCommSizes(model, plan, training),
                          .stages = *std::move(stages),
                          .bucket_bytes = ToBytes(static_cast<double>(DpBucketParameters(plan)),
-                                                 BytesPerElement(precision.grads))};
+                                                 BytesPerElement(precision.grads)),
+                         .classes = ReplicaClasses(cluster, plan, sc.options->stragglers),
+                         .static_power = gpu.static_power};
   const ExecutionGraph graph = BuildStepGraph(inputs);
+  const int64_t replicas = int64_t{plan.dp} * plan.cp;
 
   StatusOr<topology::Topology> topology = topology::Topology::Build(cluster);
   if (!topology.ok()) return topology.status();
@@ -206,11 +251,16 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   result.step_time = trace->makespan;
   const double step_s = result.step_time.seconds();
   const std::vector<StageAccount> accounts = Account(graph, *trace);
-  for (int s = 0; s < plan.pp; ++s) {
-    result.stage_end.push_back(accounts[s].end);
-    if (accounts[s].end > accounts[result.critical_stage].end) result.critical_stage = s;
+  // Streams are class · pp + stage; the critical stream is the one that ends last.
+  result.stage_end.assign(static_cast<size_t>(plan.pp), Time());
+  int critical_stream = 0;
+  for (int st = 0; st < graph.streams(); ++st) {
+    Time& end = result.stage_end[static_cast<size_t>(st % plan.pp)];
+    end = std::max(end, accounts[st].end);
+    if (accounts[st].end > accounts[critical_stream].end) critical_stream = st;
   }
-  const StageAccount& crit = accounts[result.critical_stage];
+  result.critical_stage = critical_stream % plan.pp;
+  const StageAccount& crit = accounts[critical_stream];
   for (int c = 0; c < kCategoryCount; ++c) {
     result.breakdown.push_back({std::string(CategoryName(static_cast<Category>(c))), crit.busy[c]});
   }
@@ -244,9 +294,16 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
 
   // Energy: each op's own energy, static power while a GPU waits.
   double energy = 0;
-  for (const StageAccount& a : accounts) {
+  const std::vector<ReplicaClass>& classes = inputs.classes;
+  for (int st = 0; st < graph.streams(); ++st) {
+    const StageAccount& a = accounts[st];
+    // The ranks this stream stands for: its class's share of the stage's ranks.
+    const double share = classes.empty() ? 1.0
+                                         : static_cast<double>(classes[st / plan.pp].replicas) /
+                                               static_cast<double>(replicas);
     const double waiting = std::max(0.0, step_s - a.compute_time.seconds());
-    energy += (a.compute_energy.value() + gpu.static_power.value() * waiting) * per_stage;
+    energy +=
+        (a.compute_energy.value() + gpu.static_power.value() * waiting) * per_stage * share;
   }
   result.energy_per_step = Joules(energy);
   result.avg_power_per_gpu = Watts(step_s > 0 ? energy / step_s / gpus : 0);
@@ -318,7 +375,7 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   // Collectives of the critical stage.
   std::vector<int> uses(graph.comm_ops().size(), 0);
   for (const GraphNode& n : graph.nodes()) {
-    if (n.comm >= 0 && n.stream == result.critical_stage) ++uses[n.comm];
+    if (n.comm >= 0 && n.stream == critical_stream) ++uses[n.comm];
   }
   for (size_t i = 0; i < uses.size(); ++i) {
     if (uses[i] == 0) continue;

@@ -25,15 +25,25 @@ struct PassNodes {
 
 class StageBuilder {
  public:
-  StageBuilder(ExecutionGraph& g, const StepGraphInputs& in, int stage)
-      : g_(g), in_(in), plan_(*in.plan), costs_(*in.costs), stage_(stage) {}
+  StageBuilder(ExecutionGraph& g, const StepGraphInputs& in, int klass, const ReplicaClass& rc,
+               int stage, std::vector<NodeId>& shared_dp)
+      : g_(g),
+        in_(in),
+        plan_(*in.plan),
+        costs_(*in.costs),
+        stage_(stage),
+        class_(klass),
+        stream_(klass * in.plan->pp + stage),
+        replica_(rc.replica),
+        efficiency_(rc.slowdown.empty() ? 1.0 : 1.0 / (1.0 + rc.slowdown[stage])),
+        shared_dp_(shared_dp) {}
 
   // Emits the stage's whole step; `passes` receives each pass's nodes, indexed by PassIndex.
   void Build(std::vector<PassNodes>& passes);
 
  private:
   int PassIndex(bool backward, int mb, int chunk) const {
-    return ((stage_ * 2 + (backward ? 1 : 0)) * in_.microbatches + mb) * plan_.virtual_stages +
+    return ((stream_ * 2 + (backward ? 1 : 0)) * in_.microbatches + mb) * plan_.virtual_stages +
            chunk;
   }
 
@@ -48,21 +58,31 @@ class StageBuilder {
     last_ = id;
     return id;
   }
-  void Compute(Category category, const Cost& cost) {
-    if (cost.time <= Time()) return;
-    Stream(GraphNode{.category = category, .stream = stage_, .duration = cost.time,
+  void Compute(Category category, const Cost& raw) {
+    if (raw.time <= Time()) return;
+    const Cost cost = raw.Stretched(efficiency_, in_.static_power);
+    Stream(GraphNode{.category = category, .stream = stream_, .duration = cost.time,
                      .energy = cost.energy, .flops = cost.flops});
   }
   CommOp Op(GroupKind group, CollectiveOp op, Bytes bytes, int peer = 0) const {
-    return CommOp{.group = group, .op = op, .bytes = bytes, .stage = stage_, .peer_stage = peer};
+    return CommOp{.group = group, .op = op, .bytes = bytes, .stage = stage_, .peer_stage = peer,
+                  .replica = replica_};
   }
   NodeId StreamComm(Category category, const CommOp& op) {
-    return Queued(g_.AddComm(category, true, stage_, op));
+    return Queued(g_.AddComm(category, true, stream_, op));
   }
   // Off the stream: starts once the stream's last node is done. DP collectives on one
-  // communicator run one after another, as NCCL runs a communicator's operations in order.
+  // communicator run one after another, as NCCL runs a communicator's operations in order;
+  // the first class creates them and the others join the same nodes, in the same order.
   NodeId AsyncComm(Category category, const CommOp& op) {
-    const NodeId id = g_.AddComm(category, false, stage_, op);
+    if (category == Category::kDpComm && class_ > 0) {
+      TRAINSIM_CHECK(shared_next_ < shared_dp_.size());
+      const NodeId id = shared_dp_[shared_next_++];
+      if (last_ != kNone) g_.Depend(last_, id);
+      return id;
+    }
+    const NodeId id = g_.AddComm(category, false, stream_, op);
+    if (category == Category::kDpComm) shared_dp_.push_back(id);
     if (last_ != kNone) g_.Depend(last_, id);
     if (category == Category::kDpComm) {
       NodeId& previous = op.group == GroupKind::kData ? last_dp_ : last_edp_;
@@ -157,12 +177,18 @@ class StageBuilder {
   const ParallelPlan& plan_;
   const LayerCosts& costs_;
   const int stage_;
+  const int class_;
+  const int stream_;
+  const int replica_;
+  const double efficiency_;  // 1 / (1 + the stage's straggler slowdown)
+  std::vector<NodeId>& shared_dp_;  // this stage's DP collectives, in creation order
+  size_t shared_next_ = 0;
   NodeId last_ = kNone;
   std::array<std::vector<NodeId>, 2> waiting_;
   NodeId pass_first_ = kNone;  // the current pass's first stream node
-  bool first_forward_ = false;
-  NodeId last_dp_ = kNone;   // the last DP×CP collective issued (one communicator)
-  NodeId last_edp_ = kNone;  // the last expert-data-parallel collective  // the pass being built is its chunk's first forward
+  bool first_forward_ = false;  // the pass being built is its chunk's first forward
+  NodeId last_dp_ = kNone;      // the last DP×CP collective issued (one communicator)
+  NodeId last_edp_ = kNone;     // the last expert-data-parallel collective
   std::vector<std::vector<std::vector<NodeId>>> bucket_gather_;  // [chunk][bucket]
   std::vector<NodeId> gradient_nodes_;  // the optimizer waits for these
 };
@@ -334,9 +360,10 @@ void StageBuilder::Build(std::vector<PassNodes>& passes) {
   for (NodeId n : gradient_nodes_) waiting_[0].push_back(n);
   for (NodeId n : waiting_[1]) waiting_[0].push_back(n);
   waiting_[1].clear();
-  Stream(GraphNode{.category = Category::kOptimizer, .stream = stage_,
-                   .duration = work.optimizer.time, .energy = work.optimizer.energy,
-                   .flops = work.optimizer.flops});
+  const Cost optimizer = work.optimizer.Stretched(efficiency_, in_.static_power);
+  Stream(GraphNode{.category = Category::kOptimizer, .stream = stream_,
+                   .duration = optimizer.time, .energy = optimizer.energy,
+                   .flops = optimizer.flops});
   if (gathers && !plan_.dp_overlap && plan_.zero_stage < 3) {
     for (int c = 0; c < v; ++c) gather(c);
   }
@@ -348,32 +375,43 @@ ExecutionGraph BuildStepGraph(const StepGraphInputs& in) {
   const ParallelPlan& plan = *in.plan;
   TRAINSIM_CHECK(in.model && in.plan && in.costs && in.microbatches >= 1);
   TRAINSIM_CHECK(static_cast<int>(in.stages.size()) == plan.pp);
-  ExecutionGraph g(plan.pp);
+  std::vector<ReplicaClass> classes = in.classes;
+  if (classes.empty()) {
+    classes.push_back({.replica = 0, .replicas = int64_t{plan.dp} * plan.cp});
+  }
+  const int k = static_cast<int>(classes.size());
+  ExecutionGraph g(k * plan.pp);
   const int v = plan.virtual_stages;
   const int m = in.microbatches;
-  std::vector<PassNodes> passes(static_cast<size_t>(plan.pp) * 2 * m * v);
-  for (int s = 0; s < plan.pp; ++s) {
-    StageBuilder(g, in, s).Build(passes);
+  std::vector<PassNodes> passes(static_cast<size_t>(k) * plan.pp * 2 * m * v);
+  std::vector<std::vector<NodeId>> shared_dp(static_cast<size_t>(plan.pp));
+  for (int c = 0; c < k; ++c) {
+    for (int s = 0; s < plan.pp; ++s) {
+      StageBuilder(g, in, c, classes[c], s, shared_dp[s]).Build(passes);
+    }
   }
-  auto pass = [&](int stage, bool backward, int mb, int chunk) -> const PassNodes& {
-    return passes[((stage * 2 + (backward ? 1 : 0)) * m + mb) * v + chunk];
-  };
-  // Each pass's first node waits for the send of the chunk before it (forward) or after it
-  // (backward) in the model's layer order.
-  for (int s = 0; s < plan.pp; ++s) {
-    for (int mb = 0; mb < m; ++mb) {
-      for (int c = 0; c < v; ++c) {
-        const PassNodes& f = pass(s, false, mb, c);
-        if (s > 0) {
-          g.Depend(pass(s - 1, false, mb, c).send, f.first);
-        } else if (c > 0) {
-          g.Depend(pass(plan.pp - 1, false, mb, c - 1).send, f.first);
-        }
-        const PassNodes& b = pass(s, true, mb, c);
-        if (s < plan.pp - 1) {
-          g.Depend(pass(s + 1, true, mb, c).send, b.first);
-        } else if (c < v - 1) {
-          g.Depend(pass(0, true, mb, c + 1).send, b.first);
+  for (int c = 0; c < k; ++c) {
+    auto pass = [&](int stage, bool backward, int mb, int chunk) -> const PassNodes& {
+      const int stream = c * plan.pp + stage;
+      return passes[((stream * 2 + (backward ? 1 : 0)) * m + mb) * v + chunk];
+    };
+    // Each pass's first node waits for the send of the chunk before it (forward) or after it
+    // (backward) in the model's layer order, within the class's own pipelines.
+    for (int s = 0; s < plan.pp; ++s) {
+      for (int mb = 0; mb < m; ++mb) {
+        for (int ch = 0; ch < v; ++ch) {
+          const PassNodes& f = pass(s, false, mb, ch);
+          if (s > 0) {
+            g.Depend(pass(s - 1, false, mb, ch).send, f.first);
+          } else if (ch > 0) {
+            g.Depend(pass(plan.pp - 1, false, mb, ch - 1).send, f.first);
+          }
+          const PassNodes& b = pass(s, true, mb, ch);
+          if (s < plan.pp - 1) {
+            g.Depend(pass(s + 1, true, mb, ch).send, b.first);
+          } else if (ch < v - 1) {
+            g.Depend(pass(0, true, mb, ch + 1).send, b.first);
+          }
         }
       }
     }

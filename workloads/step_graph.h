@@ -40,6 +40,15 @@ struct StageWork {
   Cost optimizer;
 };
 
+// Replicas (indices d = cp + CP·dp of the DP×CP group) that behave alike: a representative
+// replica, how many replicas the class stands for, and how much slower each stage's compute is
+// on it (stragglers; 0 for none).
+struct ReplicaClass {
+  int replica = 0;
+  int64_t replicas = 1;
+  std::vector<double> slowdown;  // per stage; empty: none
+};
+
 struct StepGraphInputs {
   const ModelSpec* model = nullptr;
   const ParallelPlan* plan = nullptr;
@@ -50,6 +59,10 @@ struct StepGraphInputs {
   // Gradient bucket size: with dp_overlap a chunk's gradients go out in buckets of about this
   // many bytes as the layers of its last backward finish (Megatron-LM's DDP buckets).
   Bytes bucket_bytes = Bytes(80'000'000);
+  // The classes of replicas; empty: one class of all of them. Streams are numbered
+  // class · pp + stage. DP collectives are shared: every class's ranks take part in each.
+  std::vector<ReplicaClass> classes;
+  Watts static_power;  // what a GPU draws while a straggler's extra time passes
 };
 
 ExecutionGraph BuildStepGraph(const StepGraphInputs& in);

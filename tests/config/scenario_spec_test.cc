@@ -94,6 +94,20 @@ TEST(ScenarioSpec, UnevenFirstAndLastStagesMustLeaveAnEvenMiddle) {
               HasSubstr("or set first_stage_layers / last_stage_layers"));
 }
 
+TEST(ScenarioSpec, StragglersNameOneGpuOrNodeOfTheCluster) {
+  const std::string base = Scenario("{tp: 8}");
+  EXPECT_THAT(ErrorOf(base + "simulation: {stragglers: [{gpu: 0, node: 1, slowdown: 0.2}]}\n"),
+              HasSubstr("simulation.stragglers[0]: give exactly one of gpu and node"));
+  EXPECT_THAT(ErrorOf(base + "simulation: {stragglers: [{gpu: 64, slowdown: 0.2}]}\n"),
+              HasSubstr("simulation.stragglers[0].gpu: 64 is not a GPU of the cluster (0 .. 63)"));
+  EXPECT_THAT(ErrorOf(base + "simulation: {stragglers: [{node: 8, slowdown: 0.2}]}\n"),
+              HasSubstr("simulation.stragglers[0].node: 8 is not a node of the cluster (0 .. 7)"));
+  StatusOr<ScenarioSpec> ok = Build(base + "simulation: {stragglers: [{node: 2, slowdown: 0.5}]}\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  ASSERT_EQ(ok->simulation.stragglers.size(), 1u);
+  EXPECT_EQ(ok->simulation.stragglers[0].node, 2);
+}
+
 TEST(ScenarioSpec, PipelineStagesMustDivideLayers) {
   EXPECT_THAT(ErrorOf(Scenario("{tp: 1, pp: 64}", "megatron-1.7b", 64, 64)),
               HasSubstr("pp*virtual_stages = 64*1 = 64 does not divide model.layers = 24"));

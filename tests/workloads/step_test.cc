@@ -303,5 +303,33 @@ TEST(StepGraphTest, ChunkLayersCoverTheModelOnce) {
   EXPECT_EQ(ChunkLayers(24, even, 1, 2).first, (2 * 4 + 1) * 2);
 }
 
+// Stragglers split only the classes they touch. A slow GPU on stage 1 (rank 40 of 64: tp 4,
+// pp 2, so ranks 32..63 are stage 1) slows the step by about that stage's compute times the
+// slowdown, since in 1F1B the slowest stage paces the pipeline; the other replicas wait for it
+// at the gradient reduction.
+TEST(StepTest, AStragglerSlowsTheStepByAboutItsStagesShare) {
+  const std::string base_text = Gpt(", microbatch_size: 2");
+  const StepResult base = Simulate(Spec(base_text));
+  const StepResult slow =
+      Simulate(Spec(base_text + "simulation: {stragglers: [{gpu: 40, slowdown: 0.2}]}\n"));
+  const double compute =
+      Share(base, "forward") + Share(base, "backward") + Share(base, "recompute");
+  const double delta = slow.step_time.seconds() - base.step_time.seconds();
+  EXPECT_GT(delta, 0.5 * 0.2 * compute);
+  EXPECT_LT(delta, 1.3 * 0.2 * compute);
+  // A node straggler (all of one stage-0 TP group's node) slows it too.
+  const StepResult node =
+      Simulate(Spec(base_text + "simulation: {stragglers: [{node: 0, slowdown: 0.2}]}\n"));
+  EXPECT_GT(node.step_time, base.step_time);
+}
+
+TEST(StepTest, AStragglerWithoutSlowdownChangesNothing) {
+  const std::string base_text = Gpt(", microbatch_size: 2");
+  const StepResult base = Simulate(Spec(base_text));
+  const StepResult split =
+      Simulate(Spec(base_text + "simulation: {stragglers: [{gpu: 40, slowdown: 0}]}\n"));
+  EXPECT_EQ(split.step_time, base.step_time);
+}
+
 }  // namespace
 }  // namespace trainsim::workloads
