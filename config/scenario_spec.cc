@@ -199,6 +199,12 @@ topology::ClusterSpec BuildCluster(const v1::Cluster& c, Checker& check) {
           Must(ParseBandwidth(f.sharp().reduction_bandwidth()), "reduction_bandwidth"),
       .max_trees = f.sharp().max_trees(),
   };
+  for (const v1::FabricFault& fault : f.faults()) {
+    fabric.faults.push_back({.leaf = fault.leaf(),
+                             .port = fault.port(),
+                             .spine = fault.spine(),
+                             .bandwidth_fraction = fault.bandwidth_fraction()});
+  }
 
   if (Status s = compute::ValidateGpuSpec(node.gpu); !s.ok()) {
     check.Fail("cluster.node.gpu", s.message());

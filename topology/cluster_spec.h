@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "compute/gpu_spec.h"
 #include "sim/units.h"
@@ -42,6 +43,15 @@ struct SharpSpec {
   int max_trees = 64;
 };
 
+// A leaf uplink (leaf, port) failed (bandwidth_fraction 0) or degraded, or a failed spine
+// (spine >= 0, port -1). Traffic reroutes over the remaining equal-cost uplinks.
+struct FabricFault {
+  int64_t leaf = -1;
+  int port = -1;
+  int64_t spine = -1;
+  double bandwidth_fraction = 0;
+};
+
 struct FabricSpec {
   FabricKind kind = FabricKind::kInfiniband;
   BytesPerSecond link_bandwidth;
@@ -53,6 +63,7 @@ struct FabricSpec {
   Time hop_latency;
   Routing routing = Routing::kEcmp;
   SharpSpec sharp;
+  std::vector<FabricFault> faults;
 };
 
 struct ClusterSpec {

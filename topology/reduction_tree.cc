@@ -202,6 +202,22 @@ StatusOr<std::vector<FlowHop>> Topology::SharpTree(std::span<const int64_t> rank
     hops.push_back({.link = engine(ft.leaves + ft.spines + core),
                     .weight = static_cast<uint32_t>(pods.size())});
   }
+  if (!leaf_alive_.empty()) {
+    const uint32_t first = layout_.leaf_spine_link;
+    const auto cables = static_cast<uint32_t>(fat_tree_.leaves * fat_tree_.leaf_up);
+    for (const FlowHop& hop : hops) {
+      if (hop.link.value < first || hop.link.value >= first + 2 * cables) continue;
+      const uint32_t cable = (hop.link.value - first) / 2;
+      const uint32_t leaf = cable / static_cast<uint32_t>(fat_tree_.leaf_up);
+      const uint32_t port = cable % static_cast<uint32_t>(fat_tree_.leaf_up);
+      if ((leaf_alive_[leaf] >> port & 1) == 0) {
+        return FailedPreconditionError(fmt::format(
+            "sharp: aggregation tree {} uses uplink {} of leaf {}, which has failed "
+            "(cluster.fabric.faults); SHARP trees are not rerouted around faults",
+            tree, port, leaf));
+      }
+    }
+  }
   return Merged(std::move(hops));
 }
 

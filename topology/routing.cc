@@ -88,6 +88,18 @@ void Topology::AppendFabric(int64_t leaf_a, int64_t leaf_b, int uplink, int spin
   path.push_back(Down(layout_.leaf_spine_link, leaf_b * ft.leaf_up + uplink));
 }
 
+int Topology::WorkingUplink(int64_t leaf_a, int64_t leaf_b, int uplink) const {
+  const uint64_t both =
+      leaf_alive_[static_cast<size_t>(leaf_a)] & leaf_alive_[static_cast<size_t>(leaf_b)];
+  TRAINSIM_CHECK(both != 0) << "leaves " << leaf_a << " and " << leaf_b
+                            << " share no working uplink (ApplyFaults should have refused)";
+  for (int t = 0; t < fat_tree_.leaf_up; ++t) {
+    const int j = (uplink + t) % fat_tree_.leaf_up;
+    if (both >> j & 1) return j;
+  }
+  return uplink;
+}
+
 void Topology::Route(int64_t src, int64_t dst, uint64_t flow_key,
                      std::vector<LinkIndex>& path) const {
   TRAINSIM_CHECK(src >= 0 && src < gpus() && dst >= 0 && dst < gpus() && src != dst)
@@ -134,10 +146,12 @@ void Topology::Route(int64_t src, int64_t dst, uint64_t flow_key,
       choice = static_cast<uint64_t>(leaf_b * ft.leaf_down + LeafPortOf(nic_b));
       break;
   }
-  const int uplink = ft.leaf_up > 0 ? static_cast<int>(choice % ft.leaf_up) : 0;
+  const int64_t leaf_a = LeafOf(nic_a);
+  int uplink = ft.leaf_up > 0 ? static_cast<int>(choice % ft.leaf_up) : 0;
+  if (!leaf_alive_.empty() && leaf_a != leaf_b) uplink = WorkingUplink(leaf_a, leaf_b, uplink);
   const int spine_uplink =
       ft.spine_up > 0 ? static_cast<int>(choice / ft.leaf_up % ft.spine_up) : 0;
-  AppendFabric(LeafOf(nic_a), leaf_b, uplink, spine_uplink, path);
+  AppendFabric(leaf_a, leaf_b, uplink, spine_uplink, path);
 
   path.push_back(Down(layout_.nic_link, nic_b));
   path.push_back(Down(layout_.pcie_link, dst));

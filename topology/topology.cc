@@ -145,7 +145,84 @@ StatusOr<Topology> Topology::Build(const ClusterSpec& spec) {
   t.AddReductionLinks();
   TRAINSIM_CHECK(t.vertices_.size() == layout->vertices) << t.vertices_.size();
   TRAINSIM_CHECK(t.links_.size() == layout->links) << t.links_.size();
+  if (Status s = t.ApplyFaults(); !s.ok()) return s;
   return t;
+}
+
+Status Topology::ApplyFaults() {
+  const std::vector<FabricFault>& faults = spec_.fabric.faults;
+  if (faults.empty()) return Status();
+  const FatTreeShape& ft = fat_tree_;
+  if (ft.tiers < 2) {
+    return InvalidArgumentError(fmt::format(
+        "cluster.fabric.faults: a {}-tier fabric has no leaf uplinks to fail", ft.tiers));
+  }
+  if (ft.leaf_up > 64) {
+    return InvalidArgumentError(fmt::format(
+        "cluster.fabric.faults: leaves with {} uplinks; faults are modelled up to 64", ft.leaf_up));
+  }
+  const uint64_t all = ft.leaf_up == 64 ? ~uint64_t{0} : (uint64_t{1} << ft.leaf_up) - 1;
+  leaf_alive_.assign(static_cast<size_t>(ft.leaves), all);
+  std::vector<std::string> errors;
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const FabricFault& f = faults[i];
+    const std::string where = fmt::format("cluster.fabric.faults[{}]", i);
+    if ((f.leaf >= 0) == (f.spine >= 0)) {
+      errors.push_back(where + ": give a leaf and port, or a spine");
+    } else if (f.leaf >= 0) {
+      if (f.leaf >= ft.leaves || f.port < 0 || f.port >= ft.leaf_up) {
+        errors.push_back(fmt::format("{}: leaf {} port {} is not a leaf uplink (leaves 0 .. {}, "
+                                     "ports 0 .. {})",
+                                     where, f.leaf, f.port, ft.leaves - 1, ft.leaf_up - 1));
+        continue;
+      }
+      const int64_t cable = f.leaf * ft.leaf_up + f.port;
+      if (f.bandwidth_fraction <= 0) {
+        leaf_alive_[static_cast<size_t>(f.leaf)] &= ~(uint64_t{1} << f.port);
+      } else {
+        for (LinkIndex l : {Up(layout_.leaf_spine_link, cable), Down(layout_.leaf_spine_link, cable)}) {
+          links_[l.value].bandwidth = links_[l.value].bandwidth * f.bandwidth_fraction;
+        }
+      }
+    } else {
+      if (f.spine >= ft.spines || f.port >= 0 || f.bandwidth_fraction > 0) {
+        errors.push_back(fmt::format("{}: spine {} must be a spine (0 .. {}) that failed whole: "
+                                     "no port, bandwidth_fraction 0",
+                                     where, f.spine, ft.spines - 1));
+        continue;
+      }
+      // Leaf uplink j of a pod's leaf goes to the pod's spine j mod spines_per_pod.
+      const int64_t pod = f.spine / ft.spines_per_pod;
+      const int k = static_cast<int>(f.spine % ft.spines_per_pod);
+      const int64_t first = pod * ft.leaves_per_pod;
+      const int64_t last = std::min(first + ft.leaves_per_pod, ft.leaves);
+      for (int64_t leaf = first; leaf < last; ++leaf) {
+        for (int j = k; j < ft.leaf_up; j += ft.spines_per_pod) {
+          leaf_alive_[static_cast<size_t>(leaf)] &= ~(uint64_t{1} << j);
+        }
+      }
+    }
+  }
+  if (errors.empty()) {
+    // Every pair of leaves that exchange traffic (the same rail when rail-optimised) needs a
+    // working uplink in common; only leaves that lost one can fail the test.
+    const int64_t per_rail = spec_.fabric.rail_optimized ? ft.units : ft.leaves;
+    for (int64_t a = 0; a < ft.leaves && errors.size() < 8; ++a) {
+      if (leaf_alive_[static_cast<size_t>(a)] == all) continue;
+      const int64_t rail_first = a / per_rail * per_rail;
+      for (int64_t b = rail_first; b < rail_first + per_rail && b < ft.leaves; ++b) {
+        if (b != a && (leaf_alive_[static_cast<size_t>(a)] & leaf_alive_[static_cast<size_t>(b)]) == 0) {
+          errors.push_back(fmt::format(
+              "cluster.fabric.faults: leaves {} and {} have no working uplink in common, so the "
+              "NICs under them cannot reach each other",
+              a, b));
+          break;
+        }
+      }
+    }
+  }
+  if (!errors.empty()) return InvalidArgumentError(fmt::format("{}", fmt::join(errors, "; ")));
+  return Status();
 }
 
 StatusOr<Topology::Layout> Topology::MakeLayout(const ClusterSpec& spec, const FatTreeShape& ft) {

@@ -86,6 +86,11 @@ struct Link {
 
 class Topology {
  public:
+  // fabric.faults (leaf-spine tier only, fabrics of 2 or 3 tiers with at most 64 leaf uplinks):
+  // failed uplinks are never routed (ECMP and D-mod-k move to the next working uplink both
+  // leaves share), degraded ones keep a fraction of their bandwidth; leaves left without a
+  // common working uplink are an error naming them, and a SHARP tree that would cross a failed
+  // uplink is a FailedPrecondition.
   // Errors (kInvalidArgument, naming the field; all problems in one message separated by "; "):
   // a fabric too small for the node count at the given tiers and radix (fat_tree.h has the
   // capacity formulas), a zero or odd radix, SHARP without an InfiniBand fabric, bandwidths that
@@ -184,6 +189,11 @@ class Topology {
   int64_t PodOf(int64_t leaf) const;
   void AppendFabric(int64_t leaf_a, int64_t leaf_b, int uplink, int spine_uplink,
                     std::vector<LinkIndex>& path) const;
+  // fabric.faults: failed uplinks leave leaf_alive_, degraded ones lose bandwidth; errors for
+  // faults outside the fabric and for leaf pairs left without a common working uplink.
+  Status ApplyFaults();
+  // The first working uplink at or after `uplink` (circularly) shared by both leaves.
+  int WorkingUplink(int64_t leaf_a, int64_t leaf_b, int uplink) const;
   Status CheckRanks(std::string_view algorithm, std::span<const int64_t> ranks) const;
 
   ClusterSpec spec_;
@@ -191,6 +201,8 @@ class Topology {
   Layout layout_;
   std::vector<Vertex> vertices_;
   std::vector<Link> links_;
+  // With fabric.faults: bit j of leaf_alive_[leaf] is set while uplink j works. Empty: no faults.
+  std::vector<uint64_t> leaf_alive_;
 };
 
 }  // namespace trainsim::topology
