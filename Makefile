@@ -21,10 +21,9 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-# Until the step simulation exists, the main job validates the default scenario and prints the
-# resolved specs.
+# The main job: one training step of the default scenario (scenarios/default.yaml), its report.
 run: build
-	$(TRAINSIM) run --check
+	$(TRAINSIM) run
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
@@ -38,6 +37,9 @@ test-asan: deps
 bench: build
 	$(BUILD_DIR)/bin/engine_bench
 	$(BUILD_DIR)/bin/compute_bench
+	$(BUILD_DIR)/bin/network_bench
+	$(BUILD_DIR)/bin/scale_bench
+	$(BUILD_DIR)/bin/simgrid_bench 256 2048
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
