@@ -30,8 +30,6 @@ std::string_view CategoryName(Category c) {
   return "?";
 }
 
-bool IsCommunication(Category c) { return c >= Category::kTpComm; }
-
 NodeId ExecutionGraph::Add(const GraphNode& node) {
   TRAINSIM_CHECK(node.stream >= 0 && node.stream < streams());
   const auto id = static_cast<NodeId>(nodes_.size());

@@ -43,7 +43,6 @@ enum class Category : uint8_t {
 };
 inline constexpr int kCategoryCount = 9;
 std::string_view CategoryName(Category c);  // "forward", ..., "tp-comm", ..., "dp-comm"
-bool IsCommunication(Category c);
 
 using NodeId = uint32_t;
 

@@ -124,7 +124,6 @@ StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops
       WeightByMirrors(*plan, mirror_plans, slot);
     }
     planned.push_back(PlannedComm{.plan = *std::move(plan),
-                                  .ranks = std::move(request.ranks),
                                   .idle_time = tuned->time,
                                   .mirror_groups = static_cast<int>(mirrors.size())});
   }
@@ -168,10 +167,8 @@ class Runner {
     }
     const size_t links = network_.link_count();
     trace_.link_bytes.resize(links);
-    trace_.link_busy_time.resize(links);
     for (size_t l = 0; l < links; ++l) {
       trace_.link_bytes[l] = network_.link_bytes(LinkIndex{static_cast<uint32_t>(l)});
-      trace_.link_busy_time[l] = network_.link_busy_time(LinkIndex{static_cast<uint32_t>(l)});
     }
     return std::move(trace_);
   }

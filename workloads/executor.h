@@ -28,7 +28,6 @@ namespace trainsim::workloads {
 
 struct PlannedComm {
   collectives::CollectivePlan plan;  // representative's flows, weighted for its mirror groups
-  std::vector<int64_t> ranks;        // the representative's group
   Time idle_time;                    // the representative's group alone on an idle network
   int mirror_groups = 1;             // groups of this kind on the stage, the representative's included
 };
@@ -46,8 +45,7 @@ struct NodeTiming {
 struct ExecutionTrace {
   std::vector<NodeTiming> nodes;  // by NodeId
   Time makespan;
-  std::vector<Bytes> link_bytes;     // weighted bytes per link (the whole stage's traffic)
-  std::vector<Time> link_busy_time;  // per link
+  std::vector<Bytes> link_bytes;  // weighted bytes per link (the whole stage's traffic)
 };
 
 // Runs the graph from time 0 until every node is done. A dependency cycle (or a node that can

@@ -33,13 +33,6 @@ Cost Cost::Stretched(double efficiency, Watts static_power) const {
   return c;
 }
 
-Cost& Cost::operator+=(const Cost& o) {
-  time += o.time;
-  energy += o.energy;
-  flops += o.flops;
-  return *this;
-}
-
 namespace {
 
 // Adds kernels to a Cost and keeps the first error (with the op that caused it).

@@ -47,7 +47,6 @@ struct Cost {
   double flops = 0;
 
   void Add(const compute::RooflineResult& r);
-  Cost& operator+=(const Cost& o);
   // The cost when software sustains `efficiency` of the kernel rate: time / efficiency, the
   // extra time at `static_power` (the GPU waits between kernels). FLOPs unchanged.
   Cost Stretched(double efficiency, Watts static_power) const;
