@@ -10,6 +10,7 @@
 #include "compute/roofline.h"
 #include "compute/tensor_core.h"
 #include "fmt/format.h"
+#include "sim/check.h"
 #include "topology/topology.h"
 #include "workloads/executor.h"
 #include "workloads/layer_costs.h"
@@ -20,9 +21,11 @@
 namespace trainsim::workloads {
 namespace {
 
+// REQUIRES: a format name config/ has checked against compute's registry.
 double BytesPerElement(const std::string& format) {
   StatusOr<compute::NumberFormat> f = compute::ParseNumberFormat(format);
-  return f.ok() ? compute::StorageBitsPerElement(*f) / 8.0 : 2.0;
+  TRAINSIM_CHECK(f.ok()) << "unchecked number format " << format;
+  return compute::StorageBitsPerElement(*f) / 8.0;
 }
 
 Bytes ToBytes(double elements, double bytes_per_element) {
