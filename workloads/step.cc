@@ -120,6 +120,7 @@ struct StageAccount {
   Joules compute_energy;
   double flops = 0;
   std::vector<Time> exposed_by_comm;  // exposed time per CommOp (index into comm_ops())
+  NodeId last_async = UINT32_MAX;     // the stream's off-stream node that ended last
 };
 
 // Splits each stage's time into its stream's work, exposed communication and bubble.
@@ -130,6 +131,10 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
     const GraphNode& n = graph.node(id);
     StageAccount& a = stages[n.stream];
     a.end = std::max(a.end, trace.nodes[id].end);
+    if (!n.on_stream &&
+        (a.last_async == UINT32_MAX || trace.nodes[id].end >= trace.nodes[a.last_async].end)) {
+      a.last_async = id;
+    }
     if (n.comm < 0) {
       a.compute_time += n.duration;
       a.compute_energy += n.energy;
@@ -175,18 +180,8 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
       if (n.comm >= 0) a.exposed_by_comm[static_cast<size_t>(n.comm)] += t.end - t.start;
       prev = t.end;
     }
-    if (a.end > prev) {  // the stage's last transfers after its stream went quiet
-      NodeId last = 0;
-      Time latest;
-      for (NodeId id = 0; id < graph.size(); ++id) {
-        const GraphNode& n = graph.node(id);
-        if (n.stream == s && !n.on_stream && trace.nodes[id].end >= latest) {
-          latest = trace.nodes[id].end;
-          last = id;
-        }
-      }
-      gap(a.end - prev, last);
-    }
+    // Transfers that end after the stream went quiet (there is one when the stage ends later).
+    if (a.end > prev) gap(a.end - prev, a.last_async);
   }
   return stages;
 }
