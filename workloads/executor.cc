@@ -7,6 +7,7 @@
 #include "fmt/format.h"
 #include "sim/engine.h"
 #include "sim/flow_network.h"
+#include "workloads/graph_walker.h"
 
 namespace trainsim::workloads {
 
@@ -139,32 +140,15 @@ class Runner {
       : graph_(graph),
         comms_(comms),
         network_(engine_, collectives::AchievableCapacities(topology)),
-        pending_(graph.size()),
-        next_(static_cast<size_t>(graph.streams()), 0),
-        busy_(static_cast<size_t>(graph.streams()), false),
-        done_(graph.size(), false) {
+        walker_(graph, [this](NodeId id) { Start(id); }) {
     trace_.nodes.resize(graph.size());
-    for (NodeId id = 0; id < graph.size(); ++id) {
-      pending_[id] = static_cast<uint32_t>(graph.predecessors(id).size());
-    }
   }
 
   StatusOr<ExecutionTrace> Run() {
-    for (NodeId id = 0; id < graph_.size(); ++id) {
-      if (!graph_.node(id).on_stream && pending_[id] == 0) Start(id);
-    }
-    for (int s = 0; s < graph_.streams(); ++s) TryStream(s);
+    walker_.Begin();
     engine_.Run();
-    for (NodeId id = 0; id < graph_.size(); ++id) {
-      if (!done_[id]) {
-        const GraphNode& n = graph_.node(id);
-        return InternalError(fmt::format(
-            "the step's execution graph cannot finish: node {} ({} on stage {}) never ran; "
-            "its dependencies form a cycle or wait on it",
-            id, CategoryName(n.category), n.stream));
-      }
-      trace_.makespan = std::max(trace_.makespan, trace_.nodes[id].end);
-    }
+    if (Status s = walker_.CheckAllRan(); !s.ok()) return s;
+    for (const NodeTiming& t : trace_.nodes) trace_.makespan = std::max(trace_.makespan, t.end);
     const size_t links = network_.link_count();
     trace_.link_bytes.resize(links);
     for (size_t l = 0; l < links; ++l) {
@@ -185,43 +169,15 @@ class Runner {
   }
 
   void Finish(NodeId id) {
-    const GraphNode& n = graph_.node(id);
     trace_.nodes[id].end = engine_.now();
-    done_[id] = true;
-    if (n.on_stream) {
-      busy_[n.stream] = false;
-      ++next_[n.stream];
-    }
-    for (NodeId s : graph_.successors(id)) {
-      if (--pending_[s] > 0) continue;
-      const GraphNode& succ = graph_.node(s);
-      if (succ.on_stream) {
-        TryStream(succ.stream);
-      } else {
-        Start(s);
-      }
-    }
-    if (n.on_stream) TryStream(n.stream);
-  }
-
-  void TryStream(int stream) {
-    if (busy_[stream]) return;
-    std::span<const NodeId> order = graph_.stream_order(stream);
-    if (next_[stream] == order.size()) return;
-    const NodeId id = order[next_[stream]];
-    if (pending_[id] > 0) return;
-    busy_[stream] = true;
-    Start(id);
+    walker_.Finished(id);
   }
 
   const ExecutionGraph& graph_;
   std::span<const PlannedComm> comms_;
   EventEngine engine_;
   FlowNetwork network_;
-  std::vector<uint32_t> pending_;
-  std::vector<size_t> next_;
-  std::vector<bool> busy_;
-  std::vector<bool> done_;
+  GraphWalker walker_;
   ExecutionTrace trace_;
 };
 

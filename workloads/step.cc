@@ -239,7 +239,8 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   StatusOr<std::vector<PlannedComm>> comms =
       PlanCommunication(graph.comm_ops(), placement, *topology);
   if (!comms.ok()) return comms.status();
-  StatusOr<ExecutionTrace> trace = ExecuteNative(graph, *comms, *topology);
+  StatusOr<ExecutionTrace> trace = sc.executor ? sc.executor(graph, *comms, *topology)
+                                               : ExecuteNative(graph, *comms, *topology);
   if (!trace.ok()) return trace.status();
 
   result.simulated = true;

@@ -18,7 +18,9 @@
 #ifndef TRAINSIM_WORKLOADS_STEP_H_
 #define TRAINSIM_WORKLOADS_STEP_H_
 
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,12 +28,19 @@
 #include "sim/status.h"
 #include "sim/units.h"
 #include "topology/cluster_spec.h"
+#include "workloads/execution_graph.h"
+#include "workloads/executor.h"
 #include "workloads/layer_costs.h"
 #include "workloads/memory.h"
 #include "workloads/model_spec.h"
 #include "workloads/parallel_plan.h"
 
 namespace trainsim::workloads {
+
+// Runs a step's graph: ExecuteNative, or another engine's executor with the same contract
+// (workloads/simgrid_executor.h).
+using GraphExecutor = std::function<StatusOr<ExecutionTrace>(
+    const ExecutionGraph&, std::span<const PlannedComm>, const topology::Topology&)>;
 
 struct StepScenario {
   const topology::ClusterSpec* cluster = nullptr;
@@ -40,6 +49,7 @@ struct StepScenario {
   const TrainingSpec* training = nullptr;
   const PrecisionSpec* precision = nullptr;
   const SimulationOptions* options = nullptr;
+  GraphExecutor executor;  // empty: ExecuteNative
 };
 
 struct TimeShare {
