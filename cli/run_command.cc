@@ -24,6 +24,8 @@ struct RunOptions {
   bool json = false;
   bool ops = false;
   std::string out;  // directory for report.json and scenario.yaml
+  bool expand = false;   // overrides simulation.expand
+  std::string executor;  // overrides simulation.executor when set
 };
 
 // Writes `text` to DIR/name; false (with a message) when it cannot.
@@ -42,12 +44,11 @@ bool WriteFile(const std::string& dir, const std::string& name, const std::strin
 
 int Simulate(const RunOptions& options, const config::LoadedScenario& loaded,
              const config::ScenarioSpec& spec) {
-  if (spec.simulation.executor == ExecutorKind::kSimGrid || spec.simulation.expand) {
+  if (spec.simulation.executor == ExecutorKind::kSimGrid) {
     std::fprintf(stderr,
-                 "%s: simulation.%s is not available yet for training steps in this version of "
-                 "trainsim; use executor: native and expand: false\n",
-                 loaded.file.c_str(),
-                 spec.simulation.expand ? "expand: true" : "executor: simgrid");
+                 "%s: simulation.executor: simgrid is not available yet for training steps in "
+                 "this version of trainsim; use executor: native\n",
+                 loaded.file.c_str());
     return kExitBadInput;
   }
   const workloads::StepScenario scenario{.cluster = &spec.cluster,
@@ -123,6 +124,13 @@ int Run(const RunOptions& options) {
     std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
     return kExitBadInput;
   }
+  // Command-line overrides, written into the scenario so the resolved copy records them.
+  if (options.expand) loaded->scenario.mutable_simulation()->set_expand(true);
+  if (options.executor == "simgrid") {
+    loaded->scenario.mutable_simulation()->set_executor(v1::Simulation::EXECUTOR_SIMGRID);
+  } else if (options.executor == "native") {
+    loaded->scenario.mutable_simulation()->set_executor(v1::Simulation::EXECUTOR_NATIVE);
+  }
   StatusOr<config::ScenarioSpec> spec = config::BuildScenarioSpec(*loaded);
   if (!spec.ok()) {
     std::fprintf(stderr, "%s\n", spec.status().message().c_str());
@@ -162,6 +170,13 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   run->add_option("--out", options->out,
                   "Also write report.json (with the resolved scenario), report.txt and "
                   "scenario.yaml into this directory.");
+  run->add_flag("--expand", options->expand,
+                "Simulate every replica (each TP group) and every group's flows explicitly "
+                "instead of one representative per equivalence class (simulation.expand).");
+  run->add_option("--executor", options->executor,
+                  "native (trainsim's discrete-event engine) or simgrid (SimGrid 3.32); "
+                  "overrides simulation.executor.")
+      ->check(CLI::IsMember({"native", "simgrid"}));
   run->callback([options, &exit_code] { exit_code = Run(*options); });
 }
 

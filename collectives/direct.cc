@@ -31,15 +31,15 @@ class Direct final : public CollectiveAlgorithm {
                                           WireBytes(request.bytes.value(), eff), 0));
     } else {
       const Bytes wire = WireBytes(request.bytes.value() / static_cast<double>(n), eff);
+      PlannedBundle bundle{.bytes = wire, .multiplicity = static_cast<int64_t>(n * (n - 1))};
       for (size_t i = 0; i < n; ++i) {
-        PlannedBundle bundle{.bytes = wire, .multiplicity = static_cast<int64_t>(n - 1)};
         for (size_t j = 0; j < n; ++j) {
           if (j == i) continue;
           AppendRoute(topology, request.ranks[i], request.ranks[j], i * n + j, bundle.path);
           bundle.flow_ends.push_back(static_cast<uint32_t>(bundle.path.size()));
         }
-        phase.bundles.push_back(std::move(bundle));
       }
+      phase.bundles.push_back(std::move(bundle));
     }
     const double step = layout.nodes() > 1 ? nccl::kRingNetStep.of(protocol)
                                            : nccl::kRingNvlinkStep.of(protocol);

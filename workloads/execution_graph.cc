@@ -30,6 +30,17 @@ std::string_view CategoryName(Category c) {
   return "?";
 }
 
+size_t CommOpHash::operator()(const CommOp& op) const {
+  uint64_t h = static_cast<uint64_t>(op.bytes.count());
+  for (const uint64_t v : {uint64_t{static_cast<uint8_t>(op.group)}, uint64_t{static_cast<uint8_t>(op.op)},
+                           static_cast<uint64_t>(op.stage), static_cast<uint64_t>(op.peer_stage),
+                           static_cast<uint64_t>(op.replica)}) {
+    h = (h ^ v) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  return static_cast<size_t>(h);
+}
+
 NodeId ExecutionGraph::Add(const GraphNode& node) {
   TRAINSIM_CHECK(node.stream >= 0 && node.stream < streams());
   const auto id = static_cast<NodeId>(nodes_.size());
@@ -40,9 +51,9 @@ NodeId ExecutionGraph::Add(const GraphNode& node) {
 
 NodeId ExecutionGraph::AddComm(Category category, bool on_stream, int stream, const CommOp& op) {
   // Identical operations share one entry, so the executor plans each once.
-  auto it = std::find(comm_ops_.begin(), comm_ops_.end(), op);
-  int32_t index = static_cast<int32_t>(it - comm_ops_.begin());
-  if (it == comm_ops_.end()) comm_ops_.push_back(op);
+  const auto [it, added] = comm_index_.try_emplace(op, static_cast<int32_t>(comm_ops_.size()));
+  if (added) comm_ops_.push_back(op);
+  const int32_t index = it->second;
   return Add(GraphNode{.category = category, .on_stream = on_stream, .stream = stream,
                        .comm = index});
 }
@@ -74,6 +85,7 @@ void ExecutionGraph::Finalize() {
   }
   edges_.clear();
   edges_.shrink_to_fit();
+  comm_index_ = {};
 }
 
 std::span<const NodeId> ExecutionGraph::successors(NodeId id) const {

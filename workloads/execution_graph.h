@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "collectives/collective.h"
@@ -59,6 +60,10 @@ struct CommOp {
   bool operator==(const CommOp&) const = default;
 };
 
+struct CommOpHash {
+  size_t operator()(const CommOp& op) const;
+};
+
 struct GraphNode {
   Category category = Category::kForward;
   bool on_stream = true;
@@ -94,6 +99,7 @@ class ExecutionGraph {
  private:
   std::vector<GraphNode> nodes_;
   std::vector<CommOp> comm_ops_;
+  std::unordered_map<CommOp, int32_t, CommOpHash> comm_index_;
   std::vector<std::vector<NodeId>> streams_;
   std::vector<std::pair<NodeId, NodeId>> edges_;
   std::vector<uint32_t> succ_begin_, pred_begin_;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <memory>
+#include <unordered_map>
 
 #include "collectives/runner.h"
 #include "fmt/format.h"
@@ -37,6 +38,42 @@ std::vector<std::vector<int64_t>> MirrorGroups(const CommOp& op, const Placement
     pairs.push_back({r, placement.Rank(peer)});
   }
   return pairs;
+}
+
+// With expansion, every group of the op's kind that holds a rank of the representative's
+// replica on its stage: the TP peers' groups (one TP group), or all groups on the stage for the
+// DP collectives every replica shares.
+std::vector<std::vector<int64_t>> ExpandedGroups(const CommOp& op, const Placement& placement) {
+  if (op.group == GroupKind::kData || op.group == GroupKind::kExpertData) {
+    return placement.GroupsOnStage(op.group, op.stage);
+  }
+  const int cp = placement.GroupSize(GroupKind::kContext);
+  const int tp = op.group == GroupKind::kTensor ? 1 : placement.GroupSize(GroupKind::kTensor);
+  const RankCoords rep{.tp = 0, .cp = op.replica % cp, .dp = op.replica / cp, .pp = op.stage};
+  std::vector<std::vector<int64_t>> groups;
+  for (int t = 0; t < tp; ++t) {
+    RankCoords c = rep;
+    c.tp = t;
+    const int64_t rank = placement.Rank(c);
+    if (op.group == GroupKind::kPipelineNext) {
+      c.pp = op.peer_stage;
+      groups.push_back({rank, placement.Rank(c)});
+    } else {
+      groups.push_back(placement.Group(op.group, rank));
+    }
+  }
+  return groups;
+}
+
+// Appends `other`'s phases to `plan`'s, phase by phase (both of one algorithm).
+void MergePhases(CollectivePlan& plan, CollectivePlan&& other) {
+  if (plan.phases.size() < other.phases.size()) plan.phases.resize(other.phases.size());
+  for (size_t p = 0; p < other.phases.size(); ++p) {
+    collectives::PlanPhase& into = plan.phases[p];
+    collectives::PlanPhase& from = other.phases[p];
+    into.latency = std::max(into.latency, from.latency);
+    for (collectives::PlannedBundle& b : from.bundles) into.bundles.push_back(std::move(b));
+  }
 }
 
 // Weights the representative's flows in `plan` by the load of all `mirrors` (its own plan among
@@ -89,11 +126,19 @@ void WeightByMirrors(CollectivePlan& plan, std::span<const CollectivePlan> mirro
 
 StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops,
                                                      const Placement& placement,
-                                                     const topology::Topology& topology) {
+                                                     const topology::Topology& topology,
+                                                     bool expand) {
   std::vector<PlannedComm> planned;
   planned.reserve(ops.size());
   collectives::CollectiveTimer timer(topology);
   std::vector<int32_t> slot(topology.links().size(), -1);
+  // Tuned once per kind of op on a stage: with expansion every replica's group of that kind
+  // uses the algorithm tuned for the representative's, as the mirror groups do without it.
+  struct Tuned {
+    const collectives::CollectiveAlgorithm* algorithm;
+    collectives::CollectiveTiming timing;
+  };
+  std::unordered_map<CommOp, Tuned, CommOpHash> tuned_by_kind;
   for (const CommOp& op : ops) {
     CollectiveRequest request{.op = op.op, .ranks = RepresentativeGroup(op, placement),
                               .bytes = op.bytes};
@@ -102,30 +147,62 @@ StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops
                                           collectives::OpName(op.op), ToString(op.bytes),
                                           op.stage, s.message()));
     };
-    StatusOr<collectives::CollectiveTiming> tuned = timer.Tune(request);
-    if (!tuned.ok()) return fail(tuned.status());
-    StatusOr<const collectives::CollectiveAlgorithm*> algorithm =
-        collectives::FindAlgorithm(tuned->algorithm);
-    if (!algorithm.ok()) return fail(algorithm.status());
-    StatusOr<CollectivePlan> plan = (*algorithm)->Plan(request, topology, tuned->protocol);
-    if (!plan.ok()) return fail(plan.status());
+    CommOp kind = op;
+    kind.replica = 0;
+    auto cached = tuned_by_kind.find(kind);
+    if (cached == tuned_by_kind.end()) {
+      CollectiveRequest first = request;
+      first.ranks = RepresentativeGroup(kind, placement);
+      StatusOr<collectives::CollectiveTiming> tuned = timer.Tune(first);
+      if (!tuned.ok()) return fail(tuned.status());
+      StatusOr<const collectives::CollectiveAlgorithm*> algorithm =
+          collectives::FindAlgorithm(tuned->algorithm);
+      if (!algorithm.ok()) return fail(algorithm.status());
+      cached = tuned_by_kind.emplace(kind, Tuned{*algorithm, *tuned}).first;
+    }
+    const collectives::CollectiveAlgorithm& algorithm = *cached->second.algorithm;
+    const collectives::Protocol protocol = cached->second.timing.protocol;
+    auto plan_for = [&](const std::vector<int64_t>& group) {
+      CollectiveRequest r = request;
+      r.ranks = group;
+      return algorithm.Plan(r, topology, protocol);
+    };
 
+    if (expand) {
+      // Every group explicit, every flow its own weight.
+      const std::vector<std::vector<int64_t>> groups = ExpandedGroups(op, placement);
+      CollectivePlan merged;
+      for (const std::vector<int64_t>& group : groups) {
+        StatusOr<CollectivePlan> p = plan_for(group);
+        if (!p.ok()) return fail(p.status());
+        if (merged.phases.empty()) {
+          merged = *std::move(p);
+        } else {
+          MergePhases(merged, std::move(*p));
+        }
+      }
+      planned.push_back(PlannedComm{.plan = std::move(merged),
+                                    .idle_time = cached->second.timing.time,
+                                    .mirror_groups = static_cast<int>(groups.size())});
+      continue;
+    }
+
+    StatusOr<CollectivePlan> plan = plan_for(request.ranks);
+    if (!plan.ok()) return fail(plan.status());
     // Census of the mirror groups' flows on the representative's links, phase by phase.
     const std::vector<std::vector<int64_t>> mirrors = MirrorGroups(op, placement);
     if (mirrors.size() > 1) {
       std::vector<CollectivePlan> mirror_plans;
       mirror_plans.reserve(mirrors.size());
       for (const std::vector<int64_t>& group : mirrors) {
-        CollectiveRequest r = request;
-        r.ranks = group;
-        StatusOr<CollectivePlan> p = (*algorithm)->Plan(r, topology, tuned->protocol);
+        StatusOr<CollectivePlan> p = plan_for(group);
         if (!p.ok()) return fail(p.status());
         mirror_plans.push_back(*std::move(p));
       }
       WeightByMirrors(*plan, mirror_plans, slot);
     }
     planned.push_back(PlannedComm{.plan = *std::move(plan),
-                                  .idle_time = tuned->time,
+                                  .idle_time = cached->second.timing.time,
                                   .mirror_groups = static_cast<int>(mirrors.size())});
   }
   return planned;
@@ -133,15 +210,44 @@ StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops
 
 namespace {
 
+// `plan` with each bundle's path reduced to its distinct links, in order of first appearance,
+// weights summed: what FlowNetwork::Start makes of it anyway, done once per plan instead of once
+// per run (an all-to-all's path names each sender's and receiver's links once per peer).
+CollectivePlan Compacted(const CollectivePlan& plan, std::vector<int32_t>& slot) {
+  CollectivePlan out{.algorithm = plan.algorithm, .protocol = plan.protocol};
+  out.phases.reserve(plan.phases.size());
+  for (const collectives::PlanPhase& phase : plan.phases) {
+    collectives::PlanPhase& into = out.phases.emplace_back();
+    into.latency = phase.latency;
+    for (const collectives::PlannedBundle& b : phase.bundles) {
+      collectives::PlannedBundle& c = into.bundles.emplace_back(
+          collectives::PlannedBundle{.bytes = b.bytes, .multiplicity = b.multiplicity});
+      for (const FlowHop& hop : b.path) {
+        int32_t& at = slot[hop.link.value];
+        if (at < 0) {
+          at = static_cast<int32_t>(c.path.size());
+          c.path.push_back(hop);
+        } else {
+          c.path[static_cast<size_t>(at)].weight += hop.weight;
+        }
+      }
+      for (const FlowHop& hop : c.path) slot[hop.link.value] = -1;
+    }
+  }
+  return out;
+}
+
 class Runner {
  public:
   Runner(const ExecutionGraph& graph, std::span<const PlannedComm> comms,
          const topology::Topology& topology)
       : graph_(graph),
-        comms_(comms),
         network_(engine_, collectives::AchievableCapacities(topology)),
         walker_(graph, [this](NodeId id) { Start(id); }) {
     trace_.nodes.resize(graph.size());
+    std::vector<int32_t> slot(topology.links().size(), -1);
+    plans_.reserve(comms.size());
+    for (const PlannedComm& c : comms) plans_.push_back(Compacted(c.plan, slot));
   }
 
   StatusOr<ExecutionTrace> Run() {
@@ -161,11 +267,11 @@ class Runner {
   void Start(NodeId id) {
     const GraphNode& n = graph_.node(id);
     trace_.nodes[id].start = engine_.now();
-    if (n.comm < 0 || comms_[n.comm].plan.phases.empty()) {
+    if (n.comm < 0 || plans_[n.comm].phases.empty()) {
       engine_.ScheduleAfter(n.comm < 0 ? n.duration : Time(), [this, id] { Finish(id); });
       return;
     }
-    collectives::RunPlan(engine_, network_, comms_[n.comm].plan, [this, id] { Finish(id); });
+    collectives::RunPlan(engine_, network_, plans_[n.comm], [this, id] { Finish(id); });
   }
 
   void Finish(NodeId id) {
@@ -174,7 +280,7 @@ class Runner {
   }
 
   const ExecutionGraph& graph_;
-  std::span<const PlannedComm> comms_;
+  std::vector<CollectivePlan> plans_;  // by comm op, compacted
   EventEngine engine_;
   FlowNetwork network_;
   GraphWalker walker_;

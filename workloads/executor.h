@@ -29,13 +29,21 @@ namespace trainsim::workloads {
 struct PlannedComm {
   collectives::CollectivePlan plan;  // representative's flows, weighted for its mirror groups
   Time idle_time;                    // the representative's group alone on an idle network
-  int mirror_groups = 1;             // groups of this kind on the stage, the representative's included
+  int mirror_groups = 1;             // groups of this kind on the stage, the representative's
+                                     // included; with expansion, the groups the plan holds
 };
 
-// Plans every op of `ops` (graph.comm_ops()). Errors name the op and its group.
+// Plans every op of `ops` (graph.comm_ops()). Without `expand`, the representative's flows
+// weighted for its mirror groups (above); with it (every replica a class of its own, see
+// StepGraphInputs::expand), the flows of every group the op's node stands for, each of weight 1:
+// the TP peers' groups of the replica (one TP group), all groups on the stage for DP
+// collectives. Those groups' plans run together, phase by phase. Either way the algorithm is
+// the one tuned for the representative's group of that kind on that stage. Errors name the op
+// and its group.
 StatusOr<std::vector<PlannedComm>> PlanCommunication(std::span<const CommOp> ops,
                                                      const Placement& placement,
-                                                     const topology::Topology& topology);
+                                                     const topology::Topology& topology,
+                                                     bool expand = false);
 
 struct NodeTiming {
   Time start;

@@ -73,14 +73,16 @@ StatusOr<std::vector<StageWork>> StageShards(const ModelSpec& model, const Paral
 // one replica each without experts) with a slow GPU form a class, slowed on the stages where its
 // stragglers are (a TP group runs at its slowest member's pace); the untouched replicas form one
 // class. No stragglers: no classes (one class of everything).
+//
+// With expansion, every replica is a class of its own, slowed where its own GPUs are.
 std::vector<ReplicaClass> ReplicaClasses(const topology::ClusterSpec& cluster,
                                          const ParallelPlan& plan,
-                                         const std::vector<Straggler>& stragglers) {
-  if (stragglers.empty()) return {};
+                                         const std::vector<Straggler>& stragglers, bool expand) {
+  if (stragglers.empty() && !expand) return {};
   const Placement placement(plan);
-  const int ep = plan.ep;
+  const int ep = expand ? 1 : plan.ep;
   const int64_t replicas = int64_t{plan.dp} * plan.cp;
-  std::map<int, std::vector<double>> slow;  // EP group → slowdown per stage
+  std::map<int, std::vector<double>> slow;  // EP group (replica with expansion) → per stage
   for (const Straggler& st : stragglers) {
     std::vector<int64_t> ranks;
     if (st.gpu >= 0) {
@@ -99,6 +101,14 @@ std::vector<ReplicaClass> ReplicaClasses(const topology::ClusterSpec& cluster,
     }
   }
   std::vector<ReplicaClass> classes;
+  if (expand) {
+    for (int d = 0; d < replicas; ++d) {
+      auto it = slow.find(d);
+      classes.push_back({.replica = d, .replicas = 1,
+                         .slowdown = it == slow.end() ? std::vector<double>() : it->second});
+    }
+    return classes;
+  }
   const int64_t untouched = replicas - static_cast<int64_t>(slow.size()) * ep;
   if (untouched > 0) {
     int first = 0;  // the first replica of an untouched EP group
@@ -228,7 +238,9 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
                          .stages = *std::move(stages),
                          .bucket_bytes = ToBytes(static_cast<double>(DpBucketParameters(plan)),
                                                  BytesPerElement(precision.grads)),
-                         .classes = ReplicaClasses(cluster, plan, sc.options->stragglers),
+                         .classes = ReplicaClasses(cluster, plan, sc.options->stragglers,
+                                                   sc.options->expand),
+                         .expand = sc.options->expand,
                          .static_power = gpu.static_power};
   const ExecutionGraph graph = BuildStepGraph(inputs);
   const int64_t replicas = int64_t{plan.dp} * plan.cp;
@@ -237,7 +249,7 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   if (!topology.ok()) return topology.status();
   const Placement placement(plan);
   StatusOr<std::vector<PlannedComm>> comms =
-      PlanCommunication(graph.comm_ops(), placement, *topology);
+      PlanCommunication(graph.comm_ops(), placement, *topology, sc.options->expand);
   if (!comms.ok()) return comms.status();
   StatusOr<ExecutionTrace> trace = sc.executor ? sc.executor(graph, *comms, *topology)
                                                : ExecuteNative(graph, *comms, *topology);

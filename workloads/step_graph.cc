@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <unordered_map>
 
 #include "sim/check.h"
 #include "workloads/parameters.h"
@@ -23,10 +24,23 @@ struct PassNodes {
   NodeId send = kNone;
 };
 
+// Communication nodes that several classes take part in: the first class to reach the list
+// creates them, the others join the same nodes in the same order.
+struct SharedList {
+  int owner = -1;
+  std::vector<NodeId> nodes;
+};
+// One stage's shared lists: DP collectives (every class), and with expansion the EP all-to-all
+// and CP exchanges by EP or CP group (keyed by replica / group size).
+struct StageShared {
+  SharedList dp;
+  std::unordered_map<int, SharedList> ep, cp;
+};
+
 class StageBuilder {
  public:
   StageBuilder(ExecutionGraph& g, const StepGraphInputs& in, int klass, const ReplicaClass& rc,
-               int stage, std::vector<NodeId>& shared_dp)
+               int stage, StageShared& shared)
       : g_(g),
         in_(in),
         plan_(*in.plan),
@@ -36,7 +50,7 @@ class StageBuilder {
         stream_(klass * in.plan->pp + stage),
         replica_(rc.replica),
         efficiency_(rc.slowdown.empty() ? 1.0 : 1.0 / (1.0 + rc.slowdown[stage])),
-        shared_dp_(shared_dp) {}
+        shared_(shared) {}
 
   // Emits the stage's whole step; `passes` receives each pass's nodes, indexed by PassIndex.
   void Build(std::vector<PassNodes>& passes);
@@ -68,22 +82,60 @@ class StageBuilder {
     return CommOp{.group = group, .op = op, .bytes = bytes, .stage = stage_, .peer_stage = peer,
                   .replica = replica_};
   }
+  // The shared list `category` joins, or null when this class's node is its own.
+  SharedList* Shared(Category category) {
+    if (category == Category::kDpComm) return &shared_.dp;
+    if (!in_.expand) return nullptr;
+    if (category == Category::kEpComm) return &shared_.ep[replica_ / plan_.ep];
+    if (category == Category::kCpComm) return &shared_.cp[replica_ / plan_.cp];
+    return nullptr;
+  }
+  size_t& Cursor(Category category) {
+    return category == Category::kDpComm ? dp_next_
+           : category == Category::kEpComm ? ep_next_
+                                           : cp_next_;
+  }
+  // The node of `op` this class runs: its own, or the next one of its shared list (created
+  // here when this class owns the list). `created` tells which.
+  NodeId SharedOrOwn(Category category, bool on_stream, const CommOp& op, bool& created) {
+    SharedList* list = Shared(category);
+    created = true;
+    if (list == nullptr) return g_.AddComm(category, on_stream, stream_, op);
+    if (list->owner < 0) list->owner = class_;
+    if (list->owner == class_) {
+      const NodeId id = g_.AddComm(category, false, stream_, op);
+      list->nodes.push_back(id);
+      return id;
+    }
+    created = false;
+    size_t& next = Cursor(category);
+    TRAINSIM_CHECK(next < list->nodes.size());
+    return list->nodes[next++];
+  }
   NodeId StreamComm(Category category, const CommOp& op) {
-    return Queued(g_.AddComm(category, true, stream_, op));
+    if (Shared(category) == nullptr) return Queued(g_.AddComm(category, true, stream_, op));
+    // A shared collective the stream waits for: off every member's stream, after each member's
+    // last node and what that node's successor would have waited for; the next node waits
+    // for it. Timed as an on-stream node would be.
+    bool created = false;
+    const NodeId id = SharedOrOwn(category, false, op, created);
+    if (last_ != kNone) g_.Depend(last_, id);
+    for (NodeId w : waiting_[0]) g_.Depend(w, id);
+    waiting_[0] = std::move(waiting_[1]);
+    waiting_[1].clear();
+    waiting_[0].push_back(id);
+    if (pass_first_ == kNone) pass_first_ = id;
+    last_ = id;
+    return id;
   }
   // Off the stream: starts once the stream's last node is done. DP collectives on one
   // communicator run one after another, as NCCL runs a communicator's operations in order;
   // the first class creates them and the others join the same nodes, in the same order.
   NodeId AsyncComm(Category category, const CommOp& op) {
-    if (category == Category::kDpComm && class_ > 0) {
-      TRAINSIM_CHECK(shared_next_ < shared_dp_.size());
-      const NodeId id = shared_dp_[shared_next_++];
-      if (last_ != kNone) g_.Depend(last_, id);
-      return id;
-    }
-    const NodeId id = g_.AddComm(category, false, stream_, op);
-    if (category == Category::kDpComm) shared_dp_.push_back(id);
+    bool created = false;
+    const NodeId id = SharedOrOwn(category, false, op, created);
     if (last_ != kNone) g_.Depend(last_, id);
+    if (!created) return id;
     if (category == Category::kDpComm) {
       NodeId& previous = op.group == GroupKind::kData ? last_dp_ : last_edp_;
       if (previous != kNone) g_.Depend(previous, id);
@@ -181,8 +233,8 @@ class StageBuilder {
   const int stream_;
   const int replica_;
   const double efficiency_;  // 1 / (1 + the stage's straggler slowdown)
-  std::vector<NodeId>& shared_dp_;  // this stage's DP collectives, in creation order
-  size_t shared_next_ = 0;
+  StageShared& shared_;
+  size_t dp_next_ = 0, ep_next_ = 0, cp_next_ = 0;  // this class's place in the shared lists
   NodeId last_ = kNone;
   std::array<std::vector<NodeId>, 2> waiting_;
   NodeId pass_first_ = kNone;  // the current pass's first stream node
@@ -384,10 +436,10 @@ ExecutionGraph BuildStepGraph(const StepGraphInputs& in) {
   const int v = plan.virtual_stages;
   const int m = in.microbatches;
   std::vector<PassNodes> passes(static_cast<size_t>(k) * plan.pp * 2 * m * v);
-  std::vector<std::vector<NodeId>> shared_dp(static_cast<size_t>(plan.pp));
+  std::vector<StageShared> shared(static_cast<size_t>(plan.pp));
   for (int c = 0; c < k; ++c) {
     for (int s = 0; s < plan.pp; ++s) {
-      StageBuilder(g, in, c, classes[c], s, shared_dp[s]).Build(passes);
+      StageBuilder(g, in, c, classes[c], s, shared[s]).Build(passes);
     }
   }
   for (int c = 0; c < k; ++c) {

@@ -62,6 +62,10 @@ struct StepGraphInputs {
   // The classes of replicas; empty: one class of all of them. Streams are numbered
   // class · pp + stage. DP collectives are shared: every class's ranks take part in each.
   std::vector<ReplicaClass> classes;
+  // Every replica is its own class (`classes` lists them all, in replica order): the EP
+  // all-to-all and the CP exchanges become nodes shared by the classes of one EP or CP group,
+  // as the DP collectives are shared by all, and each class's TP and PP transfers are its own.
+  bool expand = false;
   Watts static_power;  // what a GPU draws while a straggler's extra time passes
 };
 

@@ -331,5 +331,94 @@ TEST(StepTest, AStragglerWithoutSlowdownChangesNothing) {
   EXPECT_EQ(split.step_time, base.step_time);
 }
 
+// --expand: every replica simulated with every group's flows explicit. With D-mod-k routing
+// the groups of one kind are exact mirror images, so the classes' weighted representatives
+// give the same step time.
+std::string Expanded(const std::string& yaml) {
+  return yaml + "simulation: {expand: true}\n";
+}
+
+std::string DModK(const std::string& cluster) {
+  return "cluster: {" + cluster + ", fabric: {routing: d-mod-k}}\n";
+}
+
+TEST(ExpandTest, SameStepTimeAsClassesOnSeveralPlans) {
+  const std::vector<std::string> plans = {
+      // 7.5B, TP 4 × PP 2 × DP 8 on 64 GPUs.
+      DModK("preset: dgx-h100-superpod, gpus: 64") +
+          "model: megatron-7.5b\n"
+          "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
+          "training: {global_batch: 128, sequence_length: 2048}\n",
+      // Interleaved, context parallel, ZeRO-1 with overlapped DP, 128 GPUs.
+      DModK("preset: dgx-h100-superpod, gpus: 128") +
+          "model: megatron-7.5b\n"
+          "parallelism: {tp: 8, pp: 2, cp: 2, virtual_stages: 2, schedule: interleaved-1f1b,\n"
+          "              zero_stage: 1, dp_overlap: true, microbatch_size: 1}\n"
+          "training: {global_batch: 64, sequence_length: 4096}\n",
+      // Mixtral 8x7B with expert parallelism (shared all-to-all nodes), 256 GPUs.
+      DModK("preset: dgx-h100-superpod, gpus: 256") +
+          "model: mixtral-8x7b\n"
+          "parallelism: {tp: 8, pp: 2, ep: 8, microbatch_size: 1, recompute: full}\n"
+          "training: {global_batch: 128, sequence_length: 4096}\n",
+      // 2,048 GPUs: 1.7B, TP 8, DP 256 over a leaf-spine fabric.
+      DModK("preset: dgx-h100-superpod, gpus: 2048") +
+          "model: megatron-1.7b\n"
+          "parallelism: {tp: 8, pp: 1, microbatch_size: 1}\n"
+          "training: {global_batch: 512, sequence_length: 2048}\n",
+  };
+  for (const std::string& yaml : plans) {
+    const StepResult classes = Simulate(Spec(yaml));
+    const StepResult expanded = Simulate(Spec(Expanded(yaml)));
+    ASSERT_TRUE(classes.simulated && expanded.simulated) << yaml;
+    EXPECT_GT(expanded.graph_nodes, classes.graph_nodes) << yaml;
+    EXPECT_NEAR(expanded.step_time.seconds() / classes.step_time.seconds(), 1.0, 1e-9) << yaml;
+    EXPECT_NEAR(expanded.energy_per_step.value() / classes.energy_per_step.value(), 1.0, 1e-9)
+        << yaml;
+  }
+}
+
+// With TP 2, four replicas share a node and the two TP peers' EP groups use different rails of
+// the same NICs: the groups are not exact mirror images on the representative's links, and the
+// classes' census weights (rounded to whole flows) differ slightly from the explicit flows.
+TEST(ExpandTest, GroupsSharingNodesDifferOnlySlightly) {
+  const std::string yaml = DModK("preset: dgx-h100-superpod, gpus: 256") +
+                           "model: mixtral-8x7b\n"
+                           "parallelism: {tp: 2, pp: 2, ep: 8, microbatch_size: 1, "
+                           "recompute: full}\n"
+                           "training: {global_batch: 128, sequence_length: 4096}\n";
+  const double classes = Simulate(Spec(yaml)).step_time.seconds();
+  const double expanded = Simulate(Spec(Expanded(yaml))).step_time.seconds();
+  EXPECT_NEAR(expanded / classes, 1.0, 1e-3);
+}
+
+// With ECMP hashing the mirror groups' flows collide unevenly on the spine uplinks: classes see
+// the representative's collisions, expansion every group's, and the step waits for the worst.
+TEST(ExpandTest, EcmpCollisionsCostExpansionALittleMore) {
+  const std::string yaml =
+      "cluster: {preset: dgx-h100-superpod, gpus: 512}\n"
+      "model: gpt3-175b\n"
+      "parallelism: {tp: 8, pp: 8, microbatch_size: 1, recompute: selective}\n"
+      "training: {global_batch: 256, sequence_length: 2048}\n";
+  const double classes = Simulate(Spec(yaml)).step_time.seconds();
+  const double expanded = Simulate(Spec(Expanded(yaml))).step_time.seconds();
+  EXPECT_GE(expanded, classes);
+  EXPECT_LT(expanded, classes * 1.01);
+}
+
+// A straggler slows only its own replica's stream when expanded; with exact mirrors the step
+// time is the classes' (whose slow class is the straggler's whole EP group, here one replica).
+TEST(ExpandTest, StragglerAgreesWithClasses) {
+  const std::string yaml = DModK("preset: dgx-h100-superpod, gpus: 64") +
+                           "model: megatron-7.5b\n"
+                           "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
+                           "training: {global_batch: 128, sequence_length: 2048}\n";
+  const std::string slow = "simulation: {stragglers: [{gpu: 40, slowdown: 0.2}]";
+  const StepResult classes = Simulate(Spec(yaml + slow + "}\n"));
+  const StepResult expanded = Simulate(Spec(yaml + slow + ", expand: true}\n"));
+  const StepResult base = Simulate(Spec(yaml));
+  EXPECT_GT(classes.step_time, base.step_time);
+  EXPECT_NEAR(expanded.step_time.seconds() / classes.step_time.seconds(), 1.0, 1e-9);
+}
+
 }  // namespace
 }  // namespace trainsim::workloads
