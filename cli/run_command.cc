@@ -13,6 +13,7 @@
 #include "config/scenario_spec.h"
 #include "fmt/format.h"
 #include "google/protobuf/util/json_util.h"
+#include "workloads/simgrid_executor.h"
 #include "workloads/step.h"
 
 namespace trainsim::cli {
@@ -44,19 +45,13 @@ bool WriteFile(const std::string& dir, const std::string& name, const std::strin
 
 int Simulate(const RunOptions& options, const config::LoadedScenario& loaded,
              const config::ScenarioSpec& spec) {
-  if (spec.simulation.executor == ExecutorKind::kSimGrid) {
-    std::fprintf(stderr,
-                 "%s: simulation.executor: simgrid is not available yet for training steps in "
-                 "this version of trainsim; use executor: native\n",
-                 loaded.file.c_str());
-    return kExitBadInput;
-  }
-  const workloads::StepScenario scenario{.cluster = &spec.cluster,
-                                         .model = &spec.model,
-                                         .plan = &spec.parallel,
-                                         .training = &spec.training,
-                                         .precision = &spec.precision,
-                                         .options = &spec.simulation};
+  workloads::StepScenario scenario{.cluster = &spec.cluster,
+                                   .model = &spec.model,
+                                   .plan = &spec.parallel,
+                                   .training = &spec.training,
+                                   .precision = &spec.precision,
+                                   .options = &spec.simulation};
+  if (spec.simulation.executor == ExecutorKind::kSimGrid) scenario.executor = workloads::ExecuteSimGrid;
   StatusOr<workloads::StepResult> step = workloads::SimulateStep(scenario);
   if (!step.ok()) {
     std::fprintf(stderr, "%s: %s\n", loaded.file.c_str(), step.status().message().c_str());

@@ -1,5 +1,6 @@
-// Direct point-to-point patterns: AllToAll (every rank sends S/n to every other rank at once,
-// one bundle per sender so its flows share its NIC fairly) and SendRecv (every rank sends S to
+// Direct point-to-point patterns: AllToAll (every rank sends S/n to every other rank at once, as
+// one bundle: the exchange ends with its slowest pair, and under the symmetric load of an
+// all-to-all every pair goes at that pace anyway) and SendRecv (every rank sends S to
 // the next rank). Cross-rail transfers take NCCL's PXN route (NVLink to the peer's rail first).
 #include "collectives/algorithms.h"
 #include "collectives/nccl_model.h"

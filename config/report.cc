@@ -207,8 +207,10 @@ std::string ReportText(const ScenarioSpec& spec, const v1::Report& r) {
                        r.bottleneck_tier(), 100 * r.bottleneck_tier_utilisation());
   }
   out += "\n";
-  out += fmt::format("simulated           {:10} graph nodes, {} distinct collectives\n",
-                     r.graph_nodes(), r.planned_collectives());
+  out += fmt::format("simulated           {:10} graph nodes, {} distinct collectives; {} executor, {}\n",
+                     r.graph_nodes(), r.planned_collectives(),
+                     spec.simulation.executor == ExecutorKind::kSimGrid ? "SimGrid" : "native",
+                     spec.simulation.expand ? "every replica expanded" : "one rank per class");
   out += "\nwhere the step goes (critical stage)\n";
   for (const v1::TimeShare& t : r.breakdown()) {
     if (t.seconds() <= 0) continue;

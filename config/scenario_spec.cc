@@ -506,6 +506,18 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
                                : CollectiveDetail::kBundle,
       .gpu_hour_usd = sim.gpu_hour_usd(),
   };
+  spec.simulation.compute_jitter = sim.compute_jitter();
+  if (sim.compute_jitter() > 0 && !sim.expand()) {
+    check.Fail("simulation.compute_jitter",
+               fmt::format("{} needs simulation.expand: true (each replica draws its own times; "
+                           "a representative per class cannot stand for them)",
+                           sim.compute_jitter()));
+  }
+  if (sim.collective_detail() == v1::Simulation::COLLECTIVE_DETAIL_STEP) {
+    check.Fail("simulation.collective_detail",
+               "step is not available in this version of trainsim; collectives run as flow "
+               "bundles plus their latency (bundle)");
+  }
   for (int i = 0; i < sim.stragglers_size(); ++i) {
     const v1::Straggler& st = sim.stragglers(i);
     const std::string path = fmt::format("simulation.stragglers[{}]", i);

@@ -21,6 +21,9 @@ struct SimulationOptions {
   ExecutorKind executor = ExecutorKind::kNative;
   bool expand = false;  // one simulated rank per GPU instead of per equivalence class
   uint64_t seed = 1;
+  // Relative standard deviation of each compute op's time per GPU (lognormal, mean 1); 0: none.
+  // Only with expand: every replica draws its own times.
+  double compute_jitter = 0;
   CollectiveDetail collective_detail = CollectiveDetail::kBundle;
   double gpu_hour_usd = 0;  // price of one GPU-hour for the cost figure; 0: not priced
   std::vector<Straggler> stragglers;

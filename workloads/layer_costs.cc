@@ -33,6 +33,14 @@ Cost Cost::Stretched(double efficiency, Watts static_power) const {
   return c;
 }
 
+Cost Cost::Scaled(double factor, Watts static_power) const {
+  Cost c = *this;
+  c.time = Time::Picoseconds(
+      static_cast<int64_t>(std::llround(static_cast<double>(time.picoseconds()) * factor)));
+  c.energy += static_power * (c.time - time);
+  return c;
+}
+
 namespace {
 
 // Adds kernels to a Cost and keeps the first error (with the op that caused it).

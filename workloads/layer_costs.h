@@ -50,6 +50,9 @@ struct Cost {
   // The cost when software sustains `efficiency` of the kernel rate: time / efficiency, the
   // extra time at `static_power` (the GPU waits between kernels). FLOPs unchanged.
   Cost Stretched(double efficiency, Watts static_power) const;
+  // Takes `factor` times as long (factor > 0; below 1 is faster); the static power of the
+  // longer or shorter time is added or taken off the energy.
+  Cost Scaled(double factor, Watts static_power) const;
 };
 
 // One kernel of one block, for the per-op table of a report: what it computes and moves, and how

@@ -241,6 +241,8 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
                          .classes = ReplicaClasses(cluster, plan, sc.options->stragglers,
                                                    sc.options->expand),
                          .expand = sc.options->expand,
+                         .compute_jitter = sc.options->expand ? sc.options->compute_jitter : 0,
+                         .seed = sc.options->seed,
                          .static_power = gpu.static_power};
   const ExecutionGraph graph = BuildStepGraph(inputs);
   const int64_t replicas = int64_t{plan.dp} * plan.cp;

@@ -4,9 +4,11 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <numbers>
 #include <unordered_map>
 
 #include "sim/check.h"
+#include "sim/random.h"
 #include "workloads/parameters.h"
 #include "workloads/pipeline_schedule.h"
 
@@ -50,7 +52,16 @@ class StageBuilder {
         stream_(klass * in.plan->pp + stage),
         replica_(rc.replica),
         efficiency_(rc.slowdown.empty() ? 1.0 : 1.0 / (1.0 + rc.slowdown[stage])),
-        shared_(shared) {}
+        shared_(shared) {
+    if (in.compute_jitter > 0) {
+      const Placement placement(*in.plan);
+      const int cp = in.plan->cp;
+      for (int t = 0; t < in.plan->tp; ++t) {
+        tp_ranks_.push_back(placement.Rank(
+            {.tp = t, .cp = rc.replica % cp, .dp = rc.replica / cp, .pp = stage}));
+      }
+    }
+  }
 
   // Emits the stage's whole step; `passes` receives each pass's nodes, indexed by PassIndex.
   void Build(std::vector<PassNodes>& passes);
@@ -74,9 +85,29 @@ class StageBuilder {
   }
   void Compute(Category category, const Cost& raw) {
     if (raw.time <= Time()) return;
-    const Cost cost = raw.Stretched(efficiency_, in_.static_power);
+    Cost cost = raw.Stretched(efficiency_, in_.static_power);
+    if (in_.compute_jitter > 0) cost = cost.Scaled(Jitter(), in_.static_power);
     Stream(GraphNode{.category = category, .stream = stream_, .duration = cost.time,
                      .energy = cost.energy, .flops = cost.flops});
+  }
+  // The next compute op's time factor: the largest of the TP group's lognormal draws.
+  double Jitter() {
+    const double s2 = std::log1p(in_.compute_jitter * in_.compute_jitter);
+    const double mu = -0.5 * s2;
+    const double sigma = std::sqrt(s2);
+    const uint64_t op = compute_ops_++;
+    double worst = 0;
+    for (const int64_t gpu : tp_ranks_) {
+      SplitMix64 rng(in_.seed ^ (static_cast<uint64_t>(gpu) * 0x9e3779b97f4a7c15ULL) ^
+                     (op * 0xc2b2ae3d27d4eb4fULL));
+      rng.Next();
+      // Box-Muller: u1 in (0, 1], u2 in [0, 1).
+      const double u1 = static_cast<double>((rng.Next() >> 11) + 1) * 0x1.0p-53;
+      const double u2 = static_cast<double>(rng.Next() >> 11) * 0x1.0p-53;
+      const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+      worst = std::max(worst, std::exp(mu + sigma * z));
+    }
+    return worst;
   }
   CommOp Op(GroupKind group, CollectiveOp op, Bytes bytes, int peer = 0) const {
     return CommOp{.group = group, .op = op, .bytes = bytes, .stage = stage_, .peer_stage = peer,
@@ -234,6 +265,8 @@ class StageBuilder {
   const int replica_;
   const double efficiency_;  // 1 / (1 + the stage's straggler slowdown)
   StageShared& shared_;
+  std::vector<int64_t> tp_ranks_;  // the GPUs of the class's TP group here (jitter only)
+  uint64_t compute_ops_ = 0;       // compute ops emitted so far (jitter keys)
   size_t dp_next_ = 0, ep_next_ = 0, cp_next_ = 0;  // this class's place in the shared lists
   NodeId last_ = kNone;
   std::array<std::vector<NodeId>, 2> waiting_;

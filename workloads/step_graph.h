@@ -66,6 +66,12 @@ struct StepGraphInputs {
   // all-to-all and the CP exchanges become nodes shared by the classes of one EP or CP group,
   // as the DP collectives are shared by all, and each class's TP and PP transfers are its own.
   bool expand = false;
+  // Jitter (with expand): each compute op's time on each GPU is multiplied by a lognormal draw
+  // of mean 1 and this relative standard deviation, keyed by (seed, GPU, op), so the same seed
+  // gives the same step. A TP group's op takes its slowest member's time (its kernels meet at
+  // every TP collective).
+  double compute_jitter = 0;
+  uint64_t seed = 1;
   Watts static_power;  // what a GPU draws while a straggler's extra time passes
 };
 

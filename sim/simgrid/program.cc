@@ -61,11 +61,11 @@ int Level(VertexKind kind) {
   return 0;
 }
 
-Status ValidatePlans(std::span<const CollectivePlan> plans, size_t link_count) {
+Status ValidatePlans(std::span<const CollectivePlan* const> plans, size_t link_count) {
   for (size_t p = 0; p < plans.size(); ++p) {
-    for (size_t i = 0; i < plans[p].phases.size(); ++i) {
-      const collectives::PlanPhase& phase = plans[p].phases[i];
-      const std::string where = fmt::format("plan {} ({}), phase {}", p, plans[p].algorithm, i);
+    for (size_t i = 0; i < plans[p]->phases.size(); ++i) {
+      const collectives::PlanPhase& phase = plans[p]->phases[i];
+      const std::string where = fmt::format("plan {} ({}), phase {}", p, plans[p]->algorithm, i);
       if (phase.latency < Time::Zero()) {
         return InvalidArgumentError(
             fmt::format("{}: latency {} ps is negative", where, phase.latency.picoseconds()));
@@ -216,27 +216,37 @@ uint32_t Lowering::WorkerOf(uint32_t vertex, std::unordered_map<uint32_t, uint32
   return it->second;
 }
 
+// A bundle whose hops all have weight 1 and whose flows cross each link once.
+bool SimpleFlows(const PlannedBundle& bundle) {
+  uint32_t begin = 0;
+  for (uint32_t end : bundle.flow_ends) {
+    for (uint32_t i = begin; i < end; ++i) {
+      if (bundle.path[i].weight != 1) return false;
+      for (uint32_t j = begin; j < i; ++j) {
+        if (bundle.path[j].link == bundle.path[i].link) return false;
+      }
+    }
+    begin = end;
+  }
+  return true;
+}
+
 void Lowering::LowerFlows(const PlannedBundle& bundle,
                           std::unordered_map<uint32_t, uint32_t>& workers, ProgramPlan& plan,
                           std::vector<PendingFlow>& flows, ProgramPhase& phase) {
-  const double bytes = bundle.bytes.value();
+  if (bundle.bytes == Bytes(0)) return;  // nothing that takes time on a link
+  if (!SimpleFlows(bundle)) {
+    if (!bundle.path.empty()) phase.tasks.push_back(LinkTask(bundle.path, bundle.bytes.value()));
+    return;
+  }
   uint32_t begin = 0;
   std::vector<uint32_t> route;
   for (uint32_t end : bundle.flow_ends) {
     const std::span<const FlowHop> hops(bundle.path.data() + begin, end - begin);
     begin = end;
-    if (hops.empty() || bytes == 0) continue;  // nothing that takes time on a link
+    if (hops.empty()) continue;
     route.clear();
-    bool simple = true;  // each link once, weight 1: a SimGrid comm can carry it
-    for (const FlowHop& hop : hops) {
-      if (hop.weight != 1 || std::find(route.begin(), route.end(), hop.link.value) != route.end())
-        simple = false;
-      route.push_back(hop.link.value);
-    }
-    if (!simple) {
-      phase.tasks.push_back(LinkTask(hops, bytes));
-      continue;
-    }
+    for (const FlowHop& hop : hops) route.push_back(hop.link.value);
     const uint32_t worker = WorkerOf(topology_.links()[route.front()].from, workers, plan);
     const uint32_t dst = RouteHost("flow", {}, Links(route));
     flows.push_back({.worker = worker,
@@ -381,12 +391,20 @@ void Lowering::LowerPlan(const CollectivePlan& plan) {
 
 }  // namespace
 
-StatusOr<Program> LowerPlans(std::span<const CollectivePlan> plans,
+StatusOr<Program> LowerPlans(std::span<const CollectivePlan* const> plans,
                              const topology::Topology& topology) {
   if (Status s = ValidatePlans(plans, topology.links().size()); !s.ok()) return s;
   Lowering lowering(topology);
-  for (const CollectivePlan& plan : plans) lowering.LowerPlan(plan);
+  for (const CollectivePlan* plan : plans) lowering.LowerPlan(*plan);
   return std::move(lowering).Finish();
+}
+
+StatusOr<Program> LowerPlans(std::span<const CollectivePlan> plans,
+                             const topology::Topology& topology) {
+  std::vector<const CollectivePlan*> pointers;
+  pointers.reserve(plans.size());
+  for (const CollectivePlan& plan : plans) pointers.push_back(&plan);
+  return LowerPlans(pointers, topology);
 }
 
 }  // namespace trainsim::simgrid

@@ -17,8 +17,11 @@
 // reduction link), each aggregator's result climbs to the next one, and each result comes back
 // down the mirrored links. The task moves `bytes` along every stream, both ways, so every link
 // carries weight × bytes, as in the native bundle; this is checked, and a hop list that is not
-// such a tree (or a point-to-point flow that crosses a link twice) falls back to one transfer
-// per link of weight × bytes from an anchor host to a host whose DOWN list is that link.
+// such a tree falls back to one transfer per link of weight × bytes from an anchor host to a
+// host whose DOWN list is that link. A point-to-point bundle whose flows SimGrid comms cannot
+// carry one by one (a hop of weight above 1, as the mirror groups of workloads/executor.h give,
+// or a flow that crosses a link twice) becomes one such per-link task for the whole bundle, so
+// all its flows progress at one rate, as the native model's bundle does.
 #ifndef TRAINSIM_SIM_SIMGRID_PROGRAM_H_
 #define TRAINSIM_SIM_SIMGRID_PROGRAM_H_
 
@@ -91,6 +94,9 @@ struct Program {
 // a malformed plan: a hop naming no link of the topology, a zero weight, negative bytes or
 // latency, flow_ends that decrease or do not end at the path's end.
 StatusOr<Program> LowerPlans(std::span<const collectives::CollectivePlan> plans,
+                             const topology::Topology& topology);
+// The same for plans held elsewhere (program.plans[i] lowers *plans[i]).
+StatusOr<Program> LowerPlans(std::span<const collectives::CollectivePlan* const> plans,
                              const topology::Topology& topology);
 
 }  // namespace trainsim::simgrid

@@ -15,11 +15,9 @@
 // from the contention run ahead of the others. How plans become a SimGrid platform: program.h;
 // the SimGrid side: simgrid_engine.h.
 //
-// Each call forks a child process that builds the platform, runs SimGrid and writes the times
-// back through a pipe: SimGrid 3.32's Engine is a process-wide singleton whose state outlives it
-// (measured: a second Engine in one process starts its clock where the first one stopped). So
-// calls are independent, deterministic and may be made any number of times. Not safe to call
-// from several threads at once (fork).
+// Each call runs SimGrid in a forked child process (child_process.h), so calls are independent,
+// deterministic and may be made any number of times. Not safe to call from several threads at
+// once (fork). workloads/simgrid_executor.h runs a whole training step's graph the same way.
 #ifndef TRAINSIM_SIM_SIMGRID_SIMGRID_BACKEND_H_
 #define TRAINSIM_SIM_SIMGRID_SIMGRID_BACKEND_H_
 
@@ -29,6 +27,7 @@
 
 #include "collectives/collective.h"
 #include "collectives/runner.h"
+#include "sim/simgrid/program.h"
 #include "sim/status.h"
 #include "sim/units.h"
 #include "topology/topology.h"
@@ -65,6 +64,9 @@ enum class FlowModel : uint8_t {
 // Beyond this many flows SimGrid 3.32's Comms cost more than parallel tasks (their completions
 // walk a list of every Comm in flight).
 inline constexpr int64_t kMaxComms = 4096;
+
+// Whether `flows` moves the program's point-to-point flows as parallel tasks.
+bool FlowsAsTasks(const Program& program, FlowModel flows);
 
 struct SimGridOptions {
   FlowModel flows = FlowModel::kAuto;

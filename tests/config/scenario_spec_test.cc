@@ -94,6 +94,19 @@ TEST(ScenarioSpec, UnevenFirstAndLastStagesMustLeaveAnEvenMiddle) {
               HasSubstr("or set first_stage_layers / last_stage_layers"));
 }
 
+TEST(ScenarioSpec, JitterNeedsExpansionAndStepDetailIsRefused) {
+  const std::string base = Scenario("{tp: 8}");
+  EXPECT_THAT(ErrorOf(base + "simulation: {compute_jitter: 0.05}\n"),
+              HasSubstr("simulation.compute_jitter: 0.05 needs simulation.expand: true"));
+  EXPECT_THAT(ErrorOf(base + "simulation: {compute_jitter: 1.5, expand: true}\n"),
+              HasSubstr("simulation.compute_jitter"));
+  EXPECT_THAT(ErrorOf(base + "simulation: {collective_detail: step}\n"),
+              HasSubstr("simulation.collective_detail: step is not available"));
+  StatusOr<ScenarioSpec> ok = Build(base + "simulation: {compute_jitter: 0.05, expand: true}\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->simulation.compute_jitter, 0.05);
+}
+
 TEST(ScenarioSpec, StragglersNameOneGpuOrNodeOfTheCluster) {
   const std::string base = Scenario("{tp: 8}");
   EXPECT_THAT(ErrorOf(base + "simulation: {stragglers: [{gpu: 0, node: 1, slowdown: 0.2}]}\n"),

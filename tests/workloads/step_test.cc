@@ -420,5 +420,35 @@ TEST(ExpandTest, StragglerAgreesWithClasses) {
   EXPECT_NEAR(expanded.step_time.seconds() / classes.step_time.seconds(), 1.0, 1e-9);
 }
 
+
+// Jitter: each replica draws its own compute times, and a synchronous step waits for the slowest
+// replica at every collective that joins them, so jitter of mean 1 makes the step longer; by
+// less than the compute time's 3σ spread. The same seed gives the same step, another seed
+// another one; zero jitter changes nothing.
+TEST(JitterTest, SlowsTheStepDeterministicallyBySeed) {
+  const std::string yaml = "cluster: {preset: dgx-h100-superpod, gpus: 64}\n"
+                           "model: megatron-7.5b\n"
+                           "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
+                           "training: {global_batch: 128, sequence_length: 2048}\n";
+  auto with = [&](const std::string& sim) {
+    return Simulate(Spec(yaml + "simulation: {expand: true" + sim + "}\n"));
+  };
+  const StepResult base = with("");
+  const StepResult none = with(", compute_jitter: 0");
+  const StepResult a = with(", compute_jitter: 0.05, seed: 7");
+  const StepResult again = with(", compute_jitter: 0.05, seed: 7");
+  const StepResult other = with(", compute_jitter: 0.05, seed: 8");
+  EXPECT_EQ(none.step_time, base.step_time);
+  EXPECT_EQ(a.step_time, again.step_time);
+  EXPECT_NE(a.step_time, other.step_time);
+  const double compute =
+      Share(base, "forward") + Share(base, "backward") + Share(base, "recompute");
+  for (const StepResult* r : {&a, &other}) {
+    const double delta = r->step_time.seconds() - base.step_time.seconds();
+    EXPECT_GT(delta, 0);
+    EXPECT_LT(delta, 3 * 0.05 * compute);
+  }
+}
+
 }  // namespace
 }  // namespace trainsim::workloads
