@@ -10,6 +10,8 @@
 //            j = D mod leaf_up; q = (D / leaf_up) mod spine_up (Zahavi, "D-Mod-K routing
 //            providing non-blocking traffic for shift permutations on real life fat trees",
 //            2010), so NICs under one leaf leave every other leaf by distinct uplinks.
+// With failed uplinks (fabric.faults) j is chosen among those both leaves still share: ECMP
+// hashes over them (h mod their number), D-mod-k takes the next working one after D mod leaf_up.
 //
 // Rails (PXN): in a rail-optimised fabric traffic to a GPU on rail k always enters the fabric
 // through the source node's NIC k, reached over NVLink when the source GPU is on another rail,
@@ -19,6 +21,7 @@
 // rail optimisation every NIC of a node sits on the same leaf and a GPU uses its own NIC.
 #include "topology/topology.h"
 
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -88,11 +91,18 @@ void Topology::AppendFabric(int64_t leaf_a, int64_t leaf_b, int uplink, int spin
   path.push_back(Down(layout_.leaf_spine_link, leaf_b * ft.leaf_up + uplink));
 }
 
-int Topology::WorkingUplink(int64_t leaf_a, int64_t leaf_b, int uplink) const {
-  const uint64_t both =
+int Topology::WorkingUplink(int64_t leaf_a, int64_t leaf_b, int uplink, uint64_t choice) const {
+  uint64_t both =
       leaf_alive_[static_cast<size_t>(leaf_a)] & leaf_alive_[static_cast<size_t>(leaf_b)];
   TRAINSIM_CHECK(both != 0) << "leaves " << leaf_a << " and " << leaf_b
                             << " share no working uplink (ApplyFaults should have refused)";
+  if (spec_.fabric.routing == Routing::kEcmp) {
+    // The (choice mod n)-th of the n shared working uplinks.
+    for (auto n = static_cast<uint64_t>(std::popcount(both)) , k = choice % n; k > 0; --k) {
+      both &= both - 1;
+    }
+    return std::countr_zero(both);
+  }
   for (int t = 0; t < fat_tree_.leaf_up; ++t) {
     const int j = (uplink + t) % fat_tree_.leaf_up;
     if (both >> j & 1) return j;
@@ -148,7 +158,7 @@ void Topology::Route(int64_t src, int64_t dst, uint64_t flow_key,
   }
   const int64_t leaf_a = LeafOf(nic_a);
   int uplink = ft.leaf_up > 0 ? static_cast<int>(choice % ft.leaf_up) : 0;
-  if (!leaf_alive_.empty() && leaf_a != leaf_b) uplink = WorkingUplink(leaf_a, leaf_b, uplink);
+  if (!leaf_alive_.empty() && leaf_a != leaf_b) uplink = WorkingUplink(leaf_a, leaf_b, uplink, choice);
   const int spine_uplink =
       ft.spine_up > 0 ? static_cast<int>(choice / ft.leaf_up % ft.spine_up) : 0;
   AppendFabric(leaf_a, leaf_b, uplink, spine_uplink, path);

@@ -168,9 +168,33 @@ Status Topology::ApplyFaults() {
     const FabricFault& f = faults[i];
     const std::string where = fmt::format("cluster.fabric.faults[{}]", i);
     if ((f.leaf >= 0) == (f.spine >= 0)) {
-      errors.push_back(where + ": give a leaf and port, or a spine");
+      errors.push_back(where + ": give a leaf (with a port for one uplink), or a spine");
+    } else if (f.leaf >= 0 && f.port < 0) {
+      // A whole leaf switch: the NICs under it have no other way into the fabric.
+      if (f.leaf >= ft.leaves || f.bandwidth_fraction > 0) {
+        errors.push_back(fmt::format("{}: leaf {} must be a leaf (0 .. {}) that failed whole: "
+                                     "bandwidth_fraction 0 (or give a port to fail one uplink)",
+                                     where, f.leaf, ft.leaves - 1));
+        continue;
+      }
+      std::vector<int64_t> cut;  // GPUs whose NIC hangs off the leaf
+      const int nics = spec_.node.nics_per_node;
+      const int gpus_per_nic = spec_.node.gpus_per_node / nics;
+      for (int64_t nic = 0; nic < spec_.nodes() * nics; ++nic) {
+        if (LeafOf(nic) != f.leaf) continue;
+        for (int g = 0; g < gpus_per_nic; ++g) {
+          cut.push_back(nic / nics * spec_.node.gpus_per_node + nic % nics * gpus_per_nic + g);
+        }
+      }
+      errors.push_back(fmt::format(
+          "{}: leaf {} failed whole, which disconnects {} GPUs from the fabric (no other path "
+          "reaches their NICs): GPUs {}{}; take their nodes out of the cluster or fail single "
+          "uplinks (leaf, port) instead",
+          where, f.leaf, cut.size(),
+          fmt::join(cut.begin(), cut.begin() + std::min<size_t>(cut.size(), 8), ", "),
+          cut.size() > 8 ? ", ..." : ""));
     } else if (f.leaf >= 0) {
-      if (f.leaf >= ft.leaves || f.port < 0 || f.port >= ft.leaf_up) {
+      if (f.leaf >= ft.leaves || f.port >= ft.leaf_up) {
         errors.push_back(fmt::format("{}: leaf {} port {} is not a leaf uplink (leaves 0 .. {}, "
                                      "ports 0 .. {})",
                                      where, f.leaf, f.port, ft.leaves - 1, ft.leaf_up - 1));

@@ -192,8 +192,10 @@ class Topology {
   // fabric.faults: failed uplinks leave leaf_alive_, degraded ones lose bandwidth; errors for
   // faults outside the fabric and for leaf pairs left without a common working uplink.
   Status ApplyFaults();
-  // The first working uplink at or after `uplink` (circularly) shared by both leaves.
-  int WorkingUplink(int64_t leaf_a, int64_t leaf_b, int uplink) const;
+  // The uplink a route takes when some have failed, among those both leaves still share: with
+  // ECMP the hash `choice` picks one of them (the flows spread evenly over what is left); with
+  // D-mod-k the first at or after `uplink`, circularly (a static table's reroute).
+  int WorkingUplink(int64_t leaf_a, int64_t leaf_b, int uplink, uint64_t choice) const;
   Status CheckRanks(std::string_view algorithm, std::span<const int64_t> ranks) const;
 
   ClusterSpec spec_;

@@ -109,6 +109,50 @@ TEST(Cli, RunOutOfMemoryIsReportedAndExitsTwo) {
   EXPECT_THAT(out.output, Not(HasSubstr("step time")));
 }
 
+double StepTimeOf(const std::string& json) {
+  const std::string key = "\"step_time_s\": ";
+  const size_t at = json.find(key);
+  return at == std::string::npos ? -1 : std::stod(json.substr(at + key.size()));
+}
+
+// The same step, three ways: classes on the native engine, every replica expanded (the same to
+// 1e-9 with D-mod-k routing's exact mirrors), and the graph run inside SimGrid.
+TEST(Cli, RunExpandedAndOnSimGridGiveTheSameStep) {
+  const std::string path = ::testing::TempDir() + "/small.yaml";
+  std::ofstream(path) << "cluster: {preset: dgx-h100-superpod, gpus: 64, "
+                         "fabric: {routing: d-mod-k}}\nmodel: megatron-7.5b\n"
+                         "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
+                         "training: {global_batch: 128, sequence_length: 2048}\n";
+  const Outcome classes = Trainsim("run --json " + path);
+  const Outcome expanded = Trainsim("run --json --expand " + path);
+  const Outcome simgrid = Trainsim("run --json --executor simgrid " + path);
+  for (const Outcome* o : {&classes, &expanded, &simgrid}) {
+    ASSERT_EQ(o->exit_code, 0) << o->output;
+  }
+  const double t = StepTimeOf(classes.output);
+  EXPECT_GT(t, 0);
+  EXPECT_NEAR(StepTimeOf(expanded.output) / t, 1.0, 1e-9);
+  // SimGrid shares contended links per flow, the native model per bundle: within 2%.
+  EXPECT_NEAR(StepTimeOf(simgrid.output) / t, 1.0, 0.02);
+  const Outcome text = Trainsim("run --expand --executor simgrid " + path);
+  EXPECT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("SimGrid executor, every replica expanded"));
+  const Outcome bad = Trainsim("run --executor ns3 " + path);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.output, HasSubstr("--executor"));
+}
+
+TEST(Cli, AFailedLeafIsAnErrorNamingTheGpusItCutsOff) {
+  const std::string path = ::testing::TempDir() + "/failed_leaf.yaml";
+  std::ofstream(path) << "cluster: {preset: dgx-h100-superpod, gpus: 512, "
+                         "fabric: {tiers: 2, faults: [{leaf: 1}]}}\nmodel: megatron-7.5b\n"
+                         "parallelism: {tp: 8, pp: 1}\n"
+                         "training: {global_batch: 512, sequence_length: 2048}\n";
+  const Outcome out = Trainsim("run " + path);
+  EXPECT_EQ(out.exit_code, 2) << out.output;
+  EXPECT_THAT(out.output, HasSubstr("leaf 1 failed whole, which disconnects 32 GPUs"));
+}
+
 TEST(Cli, ValidatePrintsEveryRow) {
   const Outcome out = Trainsim("validate --json");
   EXPECT_EQ(out.exit_code, 0) << out.output;  // every row within ±10%

@@ -1,7 +1,8 @@
-// Fabric faults: failed and degraded leaf uplinks, failed spines. Routes avoid failed uplinks
-// (the next working one both leaves share), degraded ones lose bandwidth, a leaf pair left
+// Fabric faults: failed and degraded leaf uplinks, failed spines, failed leaves. Routes avoid
+// failed uplinks (ECMP hashes over the working ones both leaves share, D-mod-k takes the next), degraded ones lose bandwidth, a leaf pair left
 // without a common uplink is an error, and the flow model sees the effect.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -71,6 +72,38 @@ TEST(FabricFaults, RoutesAvoidAFailedUplink) {
   EXPECT_NEAR(Permutation(*t).seconds() / Permutation(*healthy).seconds(), 2.0, 0.01);
 }
 
+// ECMP hashes every flow over the uplinks that still work, so many flows (a DP all-reduce's
+// channels between two units) spread evenly over 31 of 32 uplinks: the leaf's bandwidth
+// drops by the lost fraction, 1/32, not by a collision's factor of two.
+TEST(FabricFaults, EcmpSpreadsOverTheWorkingUplinks) {
+  ClusterSpec spec = TwoUnits({{.leaf = 0, .port = 5}});
+  spec.fabric.routing = Routing::kEcmp;
+  StatusOr<Topology> t = Topology::Build(spec);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  std::map<uint32_t, int> load;  // leaf 0's uplinks → flows
+  const int flows_per_pair = 8;
+  int flows = 0;
+  for (int i = 0; i < 32; ++i) {
+    for (int j = 0; j < 32; ++j) {
+      for (int k = 0; k < flows_per_pair; ++k, ++flows) {
+        std::vector<LinkIndex> route;
+        t->Route(int64_t{i} * 8, int64_t{32 + j} * 8, static_cast<uint64_t>(k), route);
+        for (LinkIndex l : route) {
+          const Link& link = t->links()[l.value];
+          if (link.tier == LinkTier::kSpine && t->vertices()[link.from].kind == VertexKind::kLeaf) {
+            ++load[l.value];
+          }
+        }
+      }
+    }
+  }
+  ASSERT_EQ(load.size(), 31u);
+  const double mean = static_cast<double>(flows) / 31;
+  for (const auto& [link, n] : load) {
+    EXPECT_NEAR(n / mean, 1.0, 0.2) << "uplink link " << link;
+  }
+}
+
 TEST(FabricFaults, ADegradedUplinkSlowsItsFlowByItsLostFraction) {
   StatusOr<Topology> healthy = Topology::Build(TwoUnits({}));
   StatusOr<Topology> half =
@@ -100,11 +133,23 @@ TEST(FabricFaults, ALeafCutOffIsAnErrorNotAHang) {
               HasSubstr("leaves 1 and 0 have no working uplink in common"));
 }
 
+// A failed leaf switch (rail 0 of unit 1: GPU 0 of nodes 32 .. 63) leaves its NICs no path:
+// an error that names the GPUs, not a hang or a silent reroute.
+TEST(FabricFaults, AFailedLeafDisconnectsItsGpusAndSaysWhich) {
+  StatusOr<Topology> t = Topology::Build(TwoUnits({{.leaf = 1}}));
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(t.status().message(),
+              HasSubstr("faults[0]: leaf 1 failed whole, which disconnects 32 GPUs from the "
+                        "fabric (no other path reaches their NICs): GPUs 256, 264, 272"));
+  EXPECT_THAT(Topology::Build(TwoUnits({{.leaf = 1, .bandwidth_fraction = 0.5}})).status().message(),
+              HasSubstr("faults[0]: leaf 1 must be a leaf (0 .. 15) that failed whole"));
+}
+
 TEST(FabricFaults, FaultsOutsideTheFabricAreErrors) {
   EXPECT_THAT(Topology::Build(TwoUnits({{.leaf = 0, .port = 32}})).status().message(),
               HasSubstr("faults[0]: leaf 0 port 32 is not a leaf uplink"));
   EXPECT_THAT(Topology::Build(TwoUnits({{.leaf = 0, .port = 1, .spine = 2}})).status().message(),
-              HasSubstr("give a leaf and port, or a spine"));
+              HasSubstr("give a leaf (with a port for one uplink), or a spine"));
   EXPECT_THAT(
       Topology::Build(TwoUnits({{.spine = 2, .bandwidth_fraction = 0.5}})).status().message(),
       HasSubstr("failed whole"));
