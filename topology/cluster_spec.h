@@ -43,12 +43,18 @@ struct SharpSpec {
   int max_trees = 64;
 };
 
-// A leaf uplink (leaf, port) failed (bandwidth_fraction 0) or degraded, or a failed spine
-// (spine >= 0, port -1). Traffic reroutes over the remaining equal-cost uplinks.
+// One fault, by what it names:
+//   leaf, port:  that leaf uplink failed (bandwidth_fraction 0) or degraded;
+//   leaf:        the whole leaf switch failed (an error: its NICs have no other path);
+//   spine, port: that spine's core uplink (three tiers) failed or degraded;
+//   spine:       the whole spine failed;
+//   core:        the whole core switch failed (three tiers).
+// Traffic reroutes over the remaining equal-cost uplinks.
 struct FabricFault {
   int64_t leaf = -1;
   int port = -1;
   int64_t spine = -1;
+  int64_t core = -1;
   double bandwidth_fraction = 0;
 };
 

@@ -202,6 +202,22 @@ StatusOr<std::vector<FlowHop>> Topology::SharpTree(std::span<const int64_t> rank
     hops.push_back({.link = engine(ft.leaves + ft.spines + core),
                     .weight = static_cast<uint32_t>(pods.size())});
   }
+  if (!spine_alive_.empty()) {
+    const uint32_t first = layout_.spine_core_link;
+    const auto cables = static_cast<uint32_t>(fat_tree_.spines * fat_tree_.spine_up);
+    for (const FlowHop& hop : hops) {
+      if (hop.link.value < first || hop.link.value >= first + 2 * cables) continue;
+      const uint32_t cable = (hop.link.value - first) / 2;
+      const uint32_t spine = cable / static_cast<uint32_t>(fat_tree_.spine_up);
+      const uint32_t port = cable % static_cast<uint32_t>(fat_tree_.spine_up);
+      if ((spine_alive_[spine] >> port & 1) == 0) {
+        return FailedPreconditionError(fmt::format(
+            "sharp: aggregation tree {} uses core uplink {} of spine {}, which has failed "
+            "(cluster.fabric.faults); SHARP trees are not rerouted around faults",
+            tree, port, spine));
+      }
+    }
+  }
   if (!leaf_alive_.empty()) {
     const uint32_t first = layout_.leaf_spine_link;
     const auto cables = static_cast<uint32_t>(fat_tree_.leaves * fat_tree_.leaf_up);

@@ -10,8 +10,10 @@
 //            j = D mod leaf_up; q = (D / leaf_up) mod spine_up (Zahavi, "D-Mod-K routing
 //            providing non-blocking traffic for shift permutations on real life fat trees",
 //            2010), so NICs under one leaf leave every other leaf by distinct uplinks.
-// With failed uplinks (fabric.faults) j is chosen among those both leaves still share: ECMP
-// hashes over them (h mod their number), D-mod-k takes the next working one after D mod leaf_up.
+// With failed uplinks (fabric.faults) j is chosen among those both leaves still share (and, across
+// pods, whose spines still share a working core uplink), then q among the core uplinks both
+// spines still have: ECMP hashes over them (h mod their number), D-mod-k takes the next working
+// one after its usual choice.
 //
 // Rails (PXN): in a rail-optimised fabric traffic to a GPU on rail k always enters the fabric
 // through the source node's NIC k, reached over NVLink when the source GPU is on another rail,
@@ -91,23 +93,36 @@ void Topology::AppendFabric(int64_t leaf_a, int64_t leaf_b, int uplink, int spin
   path.push_back(Down(layout_.leaf_spine_link, leaf_b * ft.leaf_up + uplink));
 }
 
-int Topology::WorkingUplink(int64_t leaf_a, int64_t leaf_b, int uplink, uint64_t choice) const {
-  uint64_t both =
+uint64_t Topology::UsableUplinks(int64_t leaf_a, int64_t leaf_b) const {
+  uint64_t usable =
       leaf_alive_[static_cast<size_t>(leaf_a)] & leaf_alive_[static_cast<size_t>(leaf_b)];
-  TRAINSIM_CHECK(both != 0) << "leaves " << leaf_a << " and " << leaf_b
-                            << " share no working uplink (ApplyFaults should have refused)";
+  const FatTreeShape& ft = fat_tree_;
+  const int64_t pod_a = PodOf(leaf_a);
+  const int64_t pod_b = PodOf(leaf_b);
+  if (pod_a == pod_b || spine_alive_.empty()) return usable;
+  for (int j = 0; j < ft.leaf_up; ++j) {
+    const int k = j % ft.spines_per_pod;
+    const uint64_t cores = spine_alive_[static_cast<size_t>(pod_a * ft.spines_per_pod + k)] &
+                           spine_alive_[static_cast<size_t>(pod_b * ft.spines_per_pod + k)];
+    if (cores == 0) usable &= ~(uint64_t{1} << j);
+  }
+  return usable;
+}
+
+int Topology::PickWorking(uint64_t usable, int preferred, uint64_t choice, int width) const {
+  TRAINSIM_CHECK(usable != 0) << "no working uplink (ApplyFaults should have refused)";
   if (spec_.fabric.routing == Routing::kEcmp) {
-    // The (choice mod n)-th of the n shared working uplinks.
-    for (auto n = static_cast<uint64_t>(std::popcount(both)) , k = choice % n; k > 0; --k) {
-      both &= both - 1;
+    // The (choice mod n)-th of the n working uplinks.
+    for (uint64_t k = choice % static_cast<uint64_t>(std::popcount(usable)); k > 0; --k) {
+      usable &= usable - 1;
     }
-    return std::countr_zero(both);
+    return std::countr_zero(usable);
   }
-  for (int t = 0; t < fat_tree_.leaf_up; ++t) {
-    const int j = (uplink + t) % fat_tree_.leaf_up;
-    if (both >> j & 1) return j;
+  for (int t = 0; t < width; ++t) {
+    const int j = (preferred + t) % width;
+    if (usable >> j & 1) return j;
   }
-  return uplink;
+  return preferred;
 }
 
 void Topology::Route(int64_t src, int64_t dst, uint64_t flow_key,
@@ -158,9 +173,18 @@ void Topology::Route(int64_t src, int64_t dst, uint64_t flow_key,
   }
   const int64_t leaf_a = LeafOf(nic_a);
   int uplink = ft.leaf_up > 0 ? static_cast<int>(choice % ft.leaf_up) : 0;
-  if (!leaf_alive_.empty() && leaf_a != leaf_b) uplink = WorkingUplink(leaf_a, leaf_b, uplink, choice);
-  const int spine_uplink =
-      ft.spine_up > 0 ? static_cast<int>(choice / ft.leaf_up % ft.spine_up) : 0;
+  int spine_uplink = ft.spine_up > 0 ? static_cast<int>(choice / ft.leaf_up % ft.spine_up) : 0;
+  if (!leaf_alive_.empty() && leaf_a != leaf_b) {
+    uplink = PickWorking(UsableUplinks(leaf_a, leaf_b), uplink, choice, ft.leaf_up);
+    const int64_t pod_a = PodOf(leaf_a);
+    const int64_t pod_b = PodOf(leaf_b);
+    if (pod_a != pod_b && !spine_alive_.empty()) {
+      const int k = uplink % ft.spines_per_pod;
+      const uint64_t cores = spine_alive_[static_cast<size_t>(pod_a * ft.spines_per_pod + k)] &
+                             spine_alive_[static_cast<size_t>(pod_b * ft.spines_per_pod + k)];
+      spine_uplink = PickWorking(cores, spine_uplink, choice / ft.leaf_up, ft.spine_up);
+    }
+  }
   AppendFabric(leaf_a, leaf_b, uplink, spine_uplink, path);
 
   path.push_back(Down(layout_.nic_link, nic_b));

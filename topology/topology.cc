@@ -161,14 +161,56 @@ Status Topology::ApplyFaults() {
     return InvalidArgumentError(fmt::format(
         "cluster.fabric.faults: leaves with {} uplinks; faults are modelled up to 64", ft.leaf_up));
   }
+  if (ft.spine_up > 64) {
+    return InvalidArgumentError(fmt::format(
+        "cluster.fabric.faults: spines with {} uplinks; faults are modelled up to 64",
+        ft.spine_up));
+  }
   const uint64_t all = ft.leaf_up == 64 ? ~uint64_t{0} : (uint64_t{1} << ft.leaf_up) - 1;
   leaf_alive_.assign(static_cast<size_t>(ft.leaves), all);
+  const uint64_t all_core = ft.spine_up == 64 ? ~uint64_t{0} : (uint64_t{1} << ft.spine_up) - 1;
+  if (ft.tiers == 3) spine_alive_.assign(static_cast<size_t>(ft.spines), all_core);
   std::vector<std::string> errors;
   for (size_t i = 0; i < faults.size(); ++i) {
     const FabricFault& f = faults[i];
     const std::string where = fmt::format("cluster.fabric.faults[{}]", i);
-    if ((f.leaf >= 0) == (f.spine >= 0)) {
-      errors.push_back(where + ": give a leaf (with a port for one uplink), or a spine");
+    if ((f.leaf >= 0) + (f.spine >= 0) + (f.core >= 0) != 1) {
+      errors.push_back(where +
+                       ": give a leaf (with a port for one uplink), a spine (with a port for one "
+                       "core uplink), or a core");
+    } else if (f.core >= 0) {
+      // Core c of group g takes uplink q of every spine g of each pod where q ≡ c (mod group).
+      if (ft.tiers < 3 || f.core >= ft.cores || f.port >= 0 || f.bandwidth_fraction > 0) {
+        errors.push_back(fmt::format(
+            "{}: core {} must be a core switch of a three-tier fabric (0 .. {}) that failed "
+            "whole: no port, bandwidth_fraction 0",
+            where, f.core, ft.cores - 1));
+        continue;
+      }
+      const int group = static_cast<int>(f.core / ft.cores_per_group);
+      const int member = static_cast<int>(f.core % ft.cores_per_group);
+      for (int64_t pod = 0; pod < ft.pods; ++pod) {
+        for (int q = member; q < ft.spine_up; q += ft.cores_per_group) {
+          spine_alive_[static_cast<size_t>(pod * ft.spines_per_pod + group)] &=
+              ~(uint64_t{1} << q);
+        }
+      }
+    } else if (f.spine >= 0 && f.port >= 0) {
+      if (ft.tiers < 3 || f.spine >= ft.spines || f.port >= ft.spine_up) {
+        errors.push_back(fmt::format(
+            "{}: spine {} port {} is not a spine's core uplink (three tiers; spines 0 .. {}, "
+            "ports 0 .. {})",
+            where, f.spine, f.port, ft.spines - 1, ft.spine_up - 1));
+        continue;
+      }
+      const int64_t cable = f.spine * ft.spine_up + f.port;
+      if (f.bandwidth_fraction <= 0) {
+        spine_alive_[static_cast<size_t>(f.spine)] &= ~(uint64_t{1} << f.port);
+      } else {
+        for (LinkIndex l : {Up(layout_.spine_core_link, cable), Down(layout_.spine_core_link, cable)}) {
+          links_[l.value].bandwidth = links_[l.value].bandwidth * f.bandwidth_fraction;
+        }
+      }
     } else if (f.leaf >= 0 && f.port < 0) {
       // A whole leaf switch: the NICs under it have no other way into the fabric.
       if (f.leaf >= ft.leaves || f.bandwidth_fraction > 0) {
@@ -209,9 +251,9 @@ Status Topology::ApplyFaults() {
         }
       }
     } else {
-      if (f.spine >= ft.spines || f.port >= 0 || f.bandwidth_fraction > 0) {
+      if (f.spine >= ft.spines || f.bandwidth_fraction > 0) {
         errors.push_back(fmt::format("{}: spine {} must be a spine (0 .. {}) that failed whole: "
-                                     "no port, bandwidth_fraction 0",
+                                     "bandwidth_fraction 0 (or give a port for one core uplink)",
                                      where, f.spine, ft.spines - 1));
         continue;
       }
@@ -229,17 +271,25 @@ Status Topology::ApplyFaults() {
   }
   if (errors.empty()) {
     // Every pair of leaves that exchange traffic (the same rail when rail-optimised) needs a
-    // working uplink in common; only leaves that lost one can fail the test.
+    // path: a working uplink in common, and across pods one whose spines still share a working
+    // core uplink. Only leaves that lost an uplink, or sit in a pod that lost a core uplink, can
+    // fail the test.
+    std::vector<bool> pod_hit(static_cast<size_t>(ft.pods), false);
+    for (size_t sp = 0; sp < spine_alive_.size(); ++sp) {
+      if (spine_alive_[sp] != all_core) pod_hit[sp / static_cast<size_t>(ft.spines_per_pod)] = true;
+    }
     const int64_t per_rail = spec_.fabric.rail_optimized ? ft.units : ft.leaves;
     for (int64_t a = 0; a < ft.leaves && errors.size() < 8; ++a) {
-      if (leaf_alive_[static_cast<size_t>(a)] == all) continue;
+      if (leaf_alive_[static_cast<size_t>(a)] == all && !pod_hit[static_cast<size_t>(PodOf(a))]) {
+        continue;
+      }
       const int64_t rail_first = a / per_rail * per_rail;
       for (int64_t b = rail_first; b < rail_first + per_rail && b < ft.leaves; ++b) {
-        if (b != a && (leaf_alive_[static_cast<size_t>(a)] & leaf_alive_[static_cast<size_t>(b)]) == 0) {
+        if (b != a && UsableUplinks(a, b) == 0) {
           errors.push_back(fmt::format(
-              "cluster.fabric.faults: leaves {} and {} have no working uplink in common, so the "
-              "NICs under them cannot reach each other",
-              a, b));
+              "cluster.fabric.faults: leaves {} and {} have no working path left (no uplink in "
+              "common{}), so the NICs under them cannot reach each other",
+              a, b, PodOf(a) != PodOf(b) ? " whose spines share a working core uplink" : ""));
           break;
         }
       }

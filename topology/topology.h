@@ -192,10 +192,13 @@ class Topology {
   // fabric.faults: failed uplinks leave leaf_alive_, degraded ones lose bandwidth; errors for
   // faults outside the fabric and for leaf pairs left without a common working uplink.
   Status ApplyFaults();
-  // The uplink a route takes when some have failed, among those both leaves still share: with
-  // ECMP the hash `choice` picks one of them (the flows spread evenly over what is left); with
-  // D-mod-k the first at or after `uplink`, circularly (a static table's reroute).
-  int WorkingUplink(int64_t leaf_a, int64_t leaf_b, int uplink, uint64_t choice) const;
+  // Leaf uplinks a route between the two leaves can take: working on both, and for leaves in
+  // different pods, leading to spines that still share a working core uplink.
+  uint64_t UsableUplinks(int64_t leaf_a, int64_t leaf_b) const;
+  // Among the set bits of `usable`: with ECMP the (choice mod n)-th (flows spread evenly over
+  // what is left); with D-mod-k the first at or after `preferred`, circularly (a static table's
+  // reroute). REQUIRES: usable != 0.
+  int PickWorking(uint64_t usable, int preferred, uint64_t choice, int width) const;
   Status CheckRanks(std::string_view algorithm, std::span<const int64_t> ranks) const;
 
   ClusterSpec spec_;
@@ -203,8 +206,10 @@ class Topology {
   Layout layout_;
   std::vector<Vertex> vertices_;
   std::vector<Link> links_;
-  // With fabric.faults: bit j of leaf_alive_[leaf] is set while uplink j works. Empty: no faults.
+  // With fabric.faults: bit j of leaf_alive_[leaf] is set while uplink j works, bit q of
+  // spine_alive_[spine] while its core uplink q works. Empty: no faults.
   std::vector<uint64_t> leaf_alive_;
+  std::vector<uint64_t> spine_alive_;
 };
 
 }  // namespace trainsim::topology
