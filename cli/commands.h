@@ -20,6 +20,9 @@ void AddRooflineCommand(CLI::App& app, int& exit_code);
 void AddCollectiveCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddValidateCommand(CLI::App& app, int& exit_code);
+void AddOptimizeCommand(CLI::App& app, int& exit_code);
+void AddSweepCommand(CLI::App& app, int& exit_code);
+void AddServeCommand(CLI::App& app, int& exit_code);
 
 }  // namespace trainsim::cli
 

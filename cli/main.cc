@@ -8,24 +8,6 @@
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
 
-namespace {
-
-// A subcommand whose capability trainsim does not have yet: it says so and exits 2, never
-// printing placeholder output.
-void AddUnavailable(CLI::App& app, const char* name, const char* description,
-                    const char* arrives_with, int& exit_code) {
-  CLI::App* sub = app.add_subcommand(name, description);
-  sub->allow_extras();
-  sub->callback([name, arrives_with, &exit_code] {
-    std::fprintf(stderr,
-                 "trainsim %s: not available yet in this version of trainsim (%s).\n", name,
-                 arrives_with);
-    exit_code = trainsim::cli::kExitBadInput;
-  });
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace trainsim::cli;
   CLI::App app{
@@ -42,12 +24,9 @@ int main(int argc, char** argv) {
   AddCollectiveCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
   AddValidateCommand(app, exit_code);
-  AddUnavailable(app, "sweep", "Run a what-if study: a base scenario and knobs to vary.",
-                 "what-if studies arrive with the planner", exit_code);
-  AddUnavailable(app, "optimize", "Search parallelism plans for the best step time that fits.",
-                 "the parallelism search arrives with the planner", exit_code);
-  AddUnavailable(app, "serve", "Serve the gRPC Planner service and dashboards on loopback.",
-                 "the gRPC service arrives with the planner", exit_code);
+  AddSweepCommand(app, exit_code);
+  AddOptimizeCommand(app, exit_code);
+  AddServeCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);

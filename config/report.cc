@@ -13,6 +13,61 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 double Gib(Bytes b) { return static_cast<double>(b.count()) / kGiB; }
 
+// The goodput what-if over the simulated time to train (planner/goodput.h).
+void AddGoodput(const ScenarioSpec& spec, v1::Report& r) {
+  const planner::GoodputSpec& g = *spec.goodput;
+  const planner::FailingParts parts{
+      .gpus = spec.cluster.gpus,
+      .nodes = spec.cluster.nodes(),
+      .links = spec.cluster.nodes() * spec.cluster.node.nics_per_node};
+  StatusOr<planner::GoodputEstimate> e = planner::EstimateGoodput(g, parts, r.time_to_train_s());
+  if (!e.ok()) {
+    r.add_warnings(e.status().message());
+    return;
+  }
+  v1::GoodputReport* out = r.mutable_goodput();
+  out->set_cluster_mtbf_s(e->cluster_mtbf_s);
+  out->set_checkpoint_bytes(static_cast<double>(g.checkpoint_bytes.count()));
+  out->set_checkpoint_write_s(e->checkpoint_write_s);
+  out->set_young_interval_s(e->young_interval_s);
+  out->set_checkpoint_interval_s(e->checkpoint_interval_s);
+  out->set_restart_s(g.restart_time.seconds());
+  out->set_goodput(e->goodput);
+  out->set_ideal_time_to_train_s(e->ideal_time_to_train_s);
+  out->set_expected_time_to_train_s(e->expected_time_to_train_s);
+  out->set_expected_failures(e->expected_failures);
+  if (e->goodput <= 0) {
+    r.add_warnings(fmt::format(
+        "goodput: the cluster fails every {:.0f} s on average, sooner than a checkpoint interval "
+        "({:.0f} s) plus a restart ({:.0f} s) can complete: the run would not finish",
+        e->cluster_mtbf_s, e->checkpoint_interval_s, g.restart_time.seconds()));
+  }
+}
+
+std::string Duration(double s) {
+  if (s >= 86400) return fmt::format("{:.1f} days", s / 86400);
+  if (s >= 3600) return fmt::format("{:.2f} h", s / 3600);
+  if (s >= 60) return fmt::format("{:.1f} min", s / 60);
+  return fmt::format("{:.1f} s", s);
+}
+
+std::string GoodputText(const v1::GoodputReport& g) {
+  std::string out = "\ngoodput (failures, checkpoints, restarts)\n";
+  out += fmt::format("  cluster MTBF          {}\n", Duration(g.cluster_mtbf_s()));
+  out += fmt::format("  checkpoint            {:.1f} GiB, written in {}\n",
+                     g.checkpoint_bytes() / kGiB, Duration(g.checkpoint_write_s()));
+  out += fmt::format("  checkpoint interval   {} (Daly; Young: {})\n",
+                     Duration(g.checkpoint_interval_s()), Duration(g.young_interval_s()));
+  out += fmt::format("  restart               {}\n", Duration(g.restart_s()));
+  out += fmt::format("  goodput               {:.1f}%\n", 100 * g.goodput());
+  if (g.expected_time_to_train_s() > 0) {
+    out += fmt::format("  time to train         {} expected (ideal {}, {:.0f} failures)\n",
+                       Duration(g.expected_time_to_train_s()),
+                       Duration(g.ideal_time_to_train_s()), g.expected_failures());
+  }
+  return out;
+}
+
 }  // namespace
 
 v1::Report MakeReport(const ScenarioSpec& spec, const workloads::StepResult& step,
@@ -98,6 +153,7 @@ v1::Report MakeReport(const ScenarioSpec& spec, const workloads::StepResult& ste
     u->set_groups(c.groups);
     u->set_count(c.count);
   }
+  if (spec.goodput) AddGoodput(spec, r);
   return r;
 }
 
@@ -239,6 +295,7 @@ std::string ReportText(const ScenarioSpec& spec, const v1::Report& r) {
                          u.groups());
     }
   }
+  if (r.has_goodput()) out += GoodputText(r.goodput());
   return out;
 }
 

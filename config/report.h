@@ -21,7 +21,8 @@ v1::Report MakeReport(const ScenarioSpec& spec, const workloads::StepResult& ste
 // `scenario` is left out unless `with_scenario`. Deterministic (same report, same text).
 std::string ReportJson(const v1::Report& report, bool with_scenario);
 
-// The human-readable report: summary, breakdown, memory per stage, links, collectives.
+// The human-readable report: summary, breakdown, memory per stage, links, collectives, and the
+// goodput what-if when the scenario has a `goodput` section (MakeReport fills report.goodput).
 std::string ReportText(const ScenarioSpec& spec, const v1::Report& report);
 
 // The per-kernel table (report.ops).

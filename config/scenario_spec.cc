@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <variant>
 
+#include "compute/number_format.h"
 #include "config/catalogs.h"
 #include "config/proto_yaml.h"
 #include "fmt/format.h"
 #include "sim/units.h"
+#include "workloads/parameters.h"
 
 namespace trainsim::config {
 namespace {
@@ -203,6 +206,7 @@ topology::ClusterSpec BuildCluster(const v1::Cluster& c, Checker& check) {
     fabric.faults.push_back({.leaf = fault.leaf(),
                              .port = fault.port(),
                              .spine = fault.spine(),
+                             .core = fault.core(),
                              .bandwidth_fraction = fault.bandwidth_fraction()});
   }
 
@@ -460,6 +464,53 @@ void CheckTraining(const workloads::TrainingSpec& training, const workloads::Par
   }
 }
 
+// The goodput what-if's inputs; a checkpoint holds, unless the file gives its size, every
+// parameter's working weight, master weight (when its format differs) and Adam's m and v.
+planner::GoodputSpec BuildGoodput(const v1::Goodput& g, const workloads::ModelSpec& model,
+                                  const workloads::PrecisionSpec& precision, Checker& check) {
+  planner::GoodputSpec spec;
+  const std::pair<const char*, double> mtbfs[] = {{"gpu_mtbf_hours", g.gpu_mtbf_hours()},
+                                                  {"node_mtbf_hours", g.node_mtbf_hours()},
+                                                  {"link_mtbf_hours", g.link_mtbf_hours()}};
+  const bool given[] = {g.has_gpu_mtbf_hours(), g.has_node_mtbf_hours(), g.has_link_mtbf_hours()};
+  for (int i = 0; i < 3; ++i) {
+    if (given[i] && mtbfs[i].second <= 0) {
+      check.Fail(fmt::format("goodput.{}", mtbfs[i].first),
+                 fmt::format("{} is not a mean time between failures; give a positive number of "
+                             "hours (e.g. 50000), or leave the field out to not count that part",
+                             mtbfs[i].second));
+    }
+  }
+  if (!given[0] && !given[1] && !given[2]) {
+    check.Fail("goodput", "no failure rate: give gpu_mtbf_hours, node_mtbf_hours or "
+                          "link_mtbf_hours (e.g. gpu_mtbf_hours: 50000)");
+  }
+  spec.gpu_mtbf_h = std::max(0.0, g.gpu_mtbf_hours());
+  spec.node_mtbf_h = std::max(0.0, g.node_mtbf_hours());
+  spec.link_mtbf_h = std::max(0.0, g.link_mtbf_hours());
+  spec.storage_bandwidth = Must(ParseBandwidth(g.storage_bandwidth()), "storage_bandwidth");
+  if (spec.storage_bandwidth.value() <= 0) {
+    check.Fail("goodput.storage_bandwidth",
+               fmt::format("\"{}\" is not a usable write bandwidth; give a positive one, e.g. "
+                           "\"1TB/s\"",
+                           g.storage_bandwidth()));
+  }
+  spec.restart_time = Must(ParseTime(g.restart_time()), "restart_time");
+  if (g.has_checkpoint_size()) {
+    spec.checkpoint_bytes = Must(ParseBytes(g.checkpoint_size()), "checkpoint_size");
+  } else {
+    auto bytes = [](const std::string& format) {
+      StatusOr<compute::NumberFormat> f = compute::ParseNumberFormat(format);
+      return f.ok() ? compute::StorageBitsPerElement(*f) / 8.0 : 0.0;
+    };
+    double per_parameter = bytes(precision.params) + 2 * bytes(precision.optimizer_state);
+    if (precision.master_weights != precision.params) per_parameter += bytes(precision.master_weights);
+    const auto params = static_cast<double>(workloads::CountParameters(model).total);
+    spec.checkpoint_bytes = Bytes(static_cast<int64_t>(std::llround(params * per_parameter)));
+  }
+  return spec;
+}
+
 }  // namespace
 
 StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
@@ -533,6 +584,9 @@ StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded) {
     spec.simulation.stragglers.push_back(
         {.gpu = st.gpu(), .node = st.node(), .slowdown = st.slowdown()});
   }
+  if (s.has_goodput()) {
+    spec.goodput = BuildGoodput(s.goodput(), spec.model, spec.precision, check);
+  }
   if (!check.diagnostics().empty()) return check.diagnostics().ToStatus();
   return spec;
 }
@@ -572,6 +626,10 @@ std::string ResolvedYaml(const LoadedScenario& loaded, const ScenarioSpec& spec)
   model->set_kv_heads(spec.model.kv_heads);
   model->set_ffn_hidden(spec.model.ffn_hidden);
   if (spec.model.moe) model->mutable_moe()->set_expert_ffn_hidden(spec.model.moe->expert_ffn_hidden);
+  if (spec.goodput) {
+    resolved.mutable_goodput()->set_checkpoint_size(
+        fmt::format("{}B", spec.goodput->checkpoint_bytes.count()));
+  }
   return ToYaml(resolved);
 }
 

@@ -5,10 +5,12 @@
 #ifndef TRAINSIM_CONFIG_SCENARIO_SPEC_H_
 #define TRAINSIM_CONFIG_SCENARIO_SPEC_H_
 
+#include <optional>
 #include <string>
 
 #include "compute/gpu_spec.h"
 #include "config/scenario_loader.h"
+#include "planner/goodput.h"
 #include "sim/simulation_options.h"
 #include "sim/status.h"
 #include "topology/cluster_spec.h"
@@ -27,6 +29,8 @@ struct ScenarioSpec {
   workloads::TrainingSpec training;
   workloads::PrecisionSpec precision;
   SimulationOptions simulation;
+  // The goodput what-if, when the scenario asks for it (checkpoint size resolved).
+  std::optional<planner::GoodputSpec> goodput;
 };
 
 StatusOr<ScenarioSpec> BuildScenarioSpec(const LoadedScenario& loaded);
