@@ -40,6 +40,7 @@ bench: build
 	$(BUILD_DIR)/bin/network_bench
 	$(BUILD_DIR)/bin/scale_bench
 	$(BUILD_DIR)/bin/simgrid_bench 256 2048
+	$(BUILD_DIR)/bin/service_bench
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
