@@ -11,6 +11,7 @@
 #include "config/report.h"
 #include "config/scenario_loader.h"
 #include "config/scenario_spec.h"
+#include "dashboards/trace.h"
 #include "fmt/format.h"
 #include "google/protobuf/util/json_util.h"
 #include "workloads/simgrid_executor.h"
@@ -52,6 +53,7 @@ int Simulate(const RunOptions& options, const config::LoadedScenario& loaded,
                                    .precision = &spec.precision,
                                    .options = &spec.simulation};
   if (spec.simulation.executor == ExecutorKind::kSimGrid) scenario.executor = workloads::ExecuteSimGrid;
+  scenario.record_timeline = !options.out.empty();
   StatusOr<workloads::StepResult> step = workloads::SimulateStep(scenario);
   if (!step.ok()) {
     std::fprintf(stderr, "%s: %s\n", loaded.file.c_str(), step.status().message().c_str());
@@ -79,6 +81,19 @@ int Simulate(const RunOptions& options, const config::LoadedScenario& loaded,
         !WriteFile(options.out, "scenario.yaml", resolved_yaml) ||
         !WriteFile(options.out, "report.txt", config::ReportText(spec, report))) {
       return kExitBadInput;
+    }
+    // The trace of the step (dashboards/trace.h), unless it would be too large to open.
+    constexpr size_t kMaxTraceSpans = 4'000'000;
+    if (step->timeline != nullptr && step->timeline->spans.size() <= kMaxTraceSpans) {
+      if (!WriteFile(options.out, "trace.json",
+                     dashboards::ChromeTraceJson(*step->timeline, spec.name))) {
+        return kExitBadInput;
+      }
+    } else if (step->timeline != nullptr) {
+      std::fprintf(stderr,
+                   "--out: trace.json not written: the step has %zu nodes, more than the %zu a "
+                   "trace viewer opens comfortably; simulate fewer replicas (without --expand)\n",
+                   step->timeline->spans.size(), kMaxTraceSpans);
     }
   }
   if (!step->simulated) {
@@ -163,8 +178,9 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   run->add_flag("--ops", options->ops,
                 "Also print the per-kernel FLOP, byte and time accounting of one layer.");
   run->add_option("--out", options->out,
-                  "Also write report.json (with the resolved scenario), report.txt and "
-                  "scenario.yaml into this directory.");
+                  "Also write report.json (with the resolved scenario), report.txt, "
+                  "scenario.yaml and trace.json (Chrome Trace Event format: open in Perfetto or "
+                  "chrome://tracing) into this directory.");
   run->add_flag("--expand", options->expand,
                 "Simulate every replica (each TP group) and every group's flows explicitly "
                 "instead of one representative per equivalence class (simulation.expand).");

@@ -206,6 +206,84 @@ std::string CommLabel(const CommOp& op) {
   return label;
 }
 
+std::shared_ptr<const StepTimeline> MakeTimeline(const ExecutionGraph& graph,
+                                                 const ExecutionTrace& trace,
+                                                 std::span<const PlannedComm> comms,
+                                                 const topology::Topology& topology,
+                                                 const std::vector<ReplicaClass>& classes,
+                                                 int pp, Watts static_power) {
+  auto t = std::make_shared<StepTimeline>();
+  t->pp = pp;
+  t->static_watts = static_power.value();
+  for (int st = 0; st < graph.streams(); ++st) {
+    std::string name = fmt::format("stage {}", st % pp);
+    if (!classes.empty()) {
+      const ReplicaClass& c = classes[static_cast<size_t>(st / pp)];
+      name += c.replicas == 1 ? fmt::format(", replica {}", c.replica)
+                              : fmt::format(", {} replicas from {}", c.replicas, c.replica);
+      bool slow = false;
+      for (double x : c.slowdown) slow = slow || x > 0;
+      if (slow) name += " (straggler)";
+    }
+    t->stream_names.push_back(std::move(name));
+  }
+  t->spans.reserve(graph.size());
+  for (NodeId id = 0; id < graph.size(); ++id) {
+    const GraphNode& n = graph.node(id);
+    const NodeTiming& timing = trace.nodes[id];
+    const double seconds = (timing.end - timing.start).seconds();
+    t->spans.push_back(TimelineSpan{
+        .stream = n.stream,
+        .category = n.category,
+        .on_stream = n.on_stream,
+        .comm = n.comm,
+        .start = timing.start,
+        .end = timing.end,
+        .watts = n.comm < 0 && seconds > 0 ? n.energy.value() / seconds : 0});
+    if (n.comm >= 0 && graph.comm_ops()[static_cast<size_t>(n.comm)].group ==
+                           GroupKind::kPipelineNext) {
+      for (NodeId s : graph.successors(id)) {
+        if (graph.node(s).stream != n.stream) t->flows.push_back({id, s});
+      }
+    }
+  }
+  for (const CommOp& op : graph.comm_ops()) t->comm_labels.push_back(CommLabel(op));
+  // Tiers in the topology's order, only those the step's traffic crosses.
+  std::map<int, size_t> tier_index;
+  for (const PlannedComm& c : comms) {
+    for (const collectives::PlanPhase& phase : c.plan.phases) {
+      for (const collectives::PlannedBundle& b : phase.bundles) {
+        for (const FlowHop& hop : b.path) {
+          tier_index[static_cast<int>(topology.links()[hop.link.value].tier)] = 0;
+        }
+      }
+    }
+  }
+  for (auto& [tier, index] : tier_index) {
+    index = t->tiers.size();
+    t->tiers.emplace_back(topology::TierName(static_cast<topology::LinkTier>(tier)));
+  }
+  t->tier_capacity.assign(t->tiers.size(), 0);
+  const std::vector<BytesPerSecond> capacity = collectives::AchievableCapacities(topology);
+  for (size_t l = 0; l < topology.links().size(); ++l) {
+    auto it = tier_index.find(static_cast<int>(topology.links()[l].tier));
+    if (it != tier_index.end()) t->tier_capacity[it->second] += capacity[l].value();
+  }
+  for (const PlannedComm& c : comms) {
+    std::vector<double>& bytes = t->comm_tier_bytes.emplace_back(t->tiers.size(), 0.0);
+    for (const collectives::PlanPhase& phase : c.plan.phases) {
+      for (const collectives::PlannedBundle& b : phase.bundles) {
+        for (const FlowHop& hop : b.path) {
+          const size_t tier =
+              tier_index.at(static_cast<int>(topology.links()[hop.link.value].tier));
+          bytes[tier] += static_cast<double>(hop.weight) * static_cast<double>(b.bytes.count());
+        }
+      }
+    }
+  }
+  return t;
+}
+
 }  // namespace
 
 StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
@@ -400,6 +478,10 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
         .idle_time = c.idle_time,
         .groups = c.mirror_groups,
         .count = uses[i]});
+  }
+  if (sc.record_timeline) {
+    result.timeline = MakeTimeline(graph, *trace, *comms, *topology, inputs.classes, plan.pp,
+                                   gpu.static_power);
   }
   return result;
 }

@@ -19,6 +19,7 @@
 #define TRAINSIM_WORKLOADS_STEP_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,6 +43,35 @@ namespace trainsim::workloads {
 using GraphExecutor = std::function<StatusOr<ExecutionTrace>(
     const ExecutionGraph&, std::span<const PlannedComm>, const topology::Topology&)>;
 
+// A step's timeline, as plain data for traces and dashboards: every node of the graph with its
+// times, the PP transfers as flows between nodes, and what a communication node moves per link
+// tier.
+struct TimelineSpan {
+  int32_t stream = 0;  // class · pp + stage
+  Category category = Category::kForward;
+  bool on_stream = true;
+  int32_t comm = -1;  // index into comm_labels; -1 for compute
+  Time start;
+  Time end;
+  double watts = 0;  // compute: the op's energy over its duration, one GPU
+};
+struct TimelineFlow {
+  uint32_t from = 0;  // a PP send
+  uint32_t to = 0;    // the node on the next stage that waited for it
+};
+struct StepTimeline {
+  int pp = 1;
+  std::vector<std::string> stream_names;  // by stream, e.g. "stage 1" or "stage 1, replica 3"
+  std::vector<TimelineSpan> spans;        // by graph node
+  std::vector<std::string> comm_labels;   // by comm op, e.g. "tp allgather 48.0 MiB"
+  std::vector<TimelineFlow> flows;
+  std::vector<std::string> tiers;                    // link tiers the step's traffic crosses
+  std::vector<std::vector<double>> comm_tier_bytes;  // [comm][tier]: bytes one run moves there,
+                                                     // mirror groups included
+  std::vector<double> tier_capacity;                 // B/s, every link of the tier
+  double static_watts = 0;                           // a GPU waiting
+};
+
 struct StepScenario {
   const topology::ClusterSpec* cluster = nullptr;
   const ModelSpec* model = nullptr;
@@ -50,6 +80,7 @@ struct StepScenario {
   const PrecisionSpec* precision = nullptr;
   const SimulationOptions* options = nullptr;
   GraphExecutor executor;  // empty: ExecuteNative
+  bool record_timeline = false;  // fill StepResult::timeline
 };
 
 struct TimeShare {
@@ -112,6 +143,7 @@ struct StepResult {
   std::vector<OpRecord> ops;  // per-kernel roofline accounting of one micro-batch and layer
   size_t graph_nodes = 0;
   size_t planned_collectives = 0;
+  std::shared_ptr<const StepTimeline> timeline;  // with StepScenario::record_timeline
 };
 
 // Errors: a GPU or format the roofline cannot time (InvalidArgument), a collective no algorithm

@@ -93,7 +93,7 @@ TEST(Cli, RunJsonHasTheReportKeysAndOutWritesFiles) {
                           "\"avg_power_w\"", "\"breakdown\": {"}) {
     EXPECT_THAT(out.output, HasSubstr(key));
   }
-  for (const char* file : {"report.json", "report.txt", "scenario.yaml"}) {
+  for (const char* file : {"report.json", "report.txt", "scenario.yaml", "trace.json"}) {
     EXPECT_TRUE(std::ifstream(dir + "/" + file).good()) << file;
   }
 }
