@@ -37,6 +37,9 @@ constexpr const char* kLaneNames[kLanes] = {"compute", "tp", "cp", "ep", "pp", "
 
 double Micros(Time t) { return static_cast<double>(t.picoseconds()) / 1e6; }
 
+// A JSON string literal (quotes included).
+std::string Quoted(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
+
 struct Event {
   int64_t ps;     // time, for the sort
   int order;      // metadata (0) before events (1) at one time
@@ -78,14 +81,22 @@ std::string ChromeTraceJson(const StepTimeline& t, const std::string& title) {
     }
   }
 
+  // The bulk of the events, formatted directly (one json object each would dominate the time).
+  std::vector<std::string> comm_names, category_names;
+  for (const std::string& label : t.comm_labels) comm_names.push_back(Quoted(label));
+  for (int c = 0; c < workloads::kCategoryCount; ++c) {
+    category_names.push_back(Quoted(workloads::CategoryName(static_cast<Category>(c))));
+  }
   for (size_t i = 0; i < t.spans.size(); ++i) {
     const TimelineSpan& s = t.spans[i];
-    const std::string name = s.comm >= 0 ? t.comm_labels[static_cast<size_t>(s.comm)]
-                                         : std::string(workloads::CategoryName(s.category));
-    add(s.start.picoseconds(), 1,
-        {{"ph", "X"}, {"name", name}, {"cat", std::string(workloads::CategoryName(s.category))},
-         {"pid", pid(s.stream)}, {"tid", tid(s.stream, Lane(s))}, {"ts", Micros(s.start)},
-         {"dur", Micros(s.end - s.start)}, {"args", {{"node", i}, {"on_stream", s.on_stream}}}});
+    const std::string& cat = category_names[static_cast<size_t>(s.category)];
+    const std::string& name = s.comm >= 0 ? comm_names[static_cast<size_t>(s.comm)] : cat;
+    events.push_back(Event{
+        s.start.picoseconds(), 1, seq++,
+        fmt::format(R"({{"ph":"X","name":{},"cat":{},"pid":{},"tid":{},"ts":{},"dur":{},)"
+                    R"("args":{{"node":{},"on_stream":{}}}}})",
+                    name, cat, pid(s.stream), tid(s.stream, Lane(s)), Micros(s.start),
+                    Micros(s.end - s.start), i, s.on_stream)});
   }
   for (size_t k = 0; k < t.flows.size(); ++k) {
     const TimelineSpan& from = t.spans[t.flows[k].from];
@@ -116,15 +127,20 @@ std::string ChromeTraceJson(const StepTimeline& t, const std::string& title) {
       }
     }
     std::vector<double> rate(t.tiers.size(), 0.0);
+    std::vector<std::string> tier_names;
+    for (const std::string& tier : t.tiers) tier_names.push_back(Quoted(tier));
     for (const auto& [ps, delta] : change) {
-      nlohmann::json args = nlohmann::json::object();
+      std::string args;
       for (size_t k = 0; k < rate.size(); ++k) {
         rate[k] += delta[k];
         const double u = t.tier_capacity[k] > 0 ? std::max(0.0, rate[k]) / t.tier_capacity[k] : 0;
-        args[t.tiers[k]] = u < 1e-12 ? 0.0 : u;
+        args += fmt::format("{}{}:{}", k > 0 ? "," : "", tier_names[k], u < 1e-12 ? 0.0 : u);
       }
-      add(ps, 1, {{"ph", "C"}, {"name", "link utilisation"}, {"pid", 0}, {"tid", 0},
-                  {"ts", static_cast<double>(ps) / 1e6}, {"args", args}});
+      events.push_back(Event{
+          ps, 1, seq++,
+          fmt::format(R"({{"ph":"C","name":"link utilisation","pid":0,"tid":0,"ts":{},)"
+                      R"("args":{{{}}}}})",
+                      static_cast<double>(ps) / 1e6, args)});
     }
   }
   // Power per GPU of each stream: the op's power while a compute op runs, static between.
@@ -133,14 +149,18 @@ std::string ChromeTraceJson(const StepTimeline& t, const std::string& title) {
     add(0, 1, {{"ph", "C"}, {"name", counter}, {"pid", pid(st)}, {"tid", 0}, {"ts", 0.0},
                {"args", {{"W", t.static_watts}}}});
   }
+  std::vector<std::string> counters;
+  for (const std::string& name : t.stream_names) counters.push_back(Quoted("power W, " + name));
+  auto power = [&](const TimelineSpan& s, Time at, double watts) {
+    events.push_back(Event{
+        at.picoseconds(), 1, seq++,
+        fmt::format(R"({{"ph":"C","name":{},"pid":{},"tid":0,"ts":{},"args":{{"W":{}}}}})",
+                    counters[static_cast<size_t>(s.stream)], pid(s.stream), Micros(at), watts)});
+  };
   for (const TimelineSpan& s : t.spans) {
     if (s.comm >= 0 || !s.on_stream || s.end <= s.start) continue;
-    const std::string counter = "power W, " + t.stream_names[static_cast<size_t>(s.stream)];
-    add(s.start.picoseconds(), 1, {{"ph", "C"}, {"name", counter}, {"pid", pid(s.stream)},
-                                   {"tid", 0}, {"ts", Micros(s.start)}, {"args", {{"W", s.watts}}}});
-    add(s.end.picoseconds(), 1, {{"ph", "C"}, {"name", counter}, {"pid", pid(s.stream)},
-                                 {"tid", 0}, {"ts", Micros(s.end)},
-                                 {"args", {{"W", t.static_watts}}}});
+    power(s, s.start, s.watts);
+    power(s, s.end, t.static_watts);
   }
 
   std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
