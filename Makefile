@@ -2,6 +2,7 @@
 #   make run        install missing Debian packages, build (Release), run the default scenario
 #   make test       same set-up, then every test (ctest)
 #   make test-asan  build with AddressSanitizer + UndefinedBehaviorSanitizer and run every test
+#                   (-O1 with line tables only, no benchmarks: CI builds it from scratch)
 #   make bench      build and run the benchmarks in bench/
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
@@ -29,7 +30,8 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 test-asan: deps
-	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAINSIM_SANITIZE=ON
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAINSIM_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DTRAINSIM_BENCH=OFF
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS)
