@@ -93,6 +93,12 @@ void Topology::AppendFabric(int64_t leaf_a, int64_t leaf_b, int uplink, int spin
   path.push_back(Down(layout_.leaf_spine_link, leaf_b * ft.leaf_up + uplink));
 }
 
+uint64_t Topology::SharedCoreUplinks(int64_t pod_a, int64_t pod_b, int spine) const {
+  const int per_pod = fat_tree_.spines_per_pod;
+  return spine_alive_[static_cast<size_t>(pod_a * per_pod + spine)] &
+         spine_alive_[static_cast<size_t>(pod_b * per_pod + spine)];
+}
+
 uint64_t Topology::UsableUplinks(int64_t leaf_a, int64_t leaf_b) const {
   uint64_t usable =
       leaf_alive_[static_cast<size_t>(leaf_a)] & leaf_alive_[static_cast<size_t>(leaf_b)];
@@ -102,9 +108,7 @@ uint64_t Topology::UsableUplinks(int64_t leaf_a, int64_t leaf_b) const {
   if (pod_a == pod_b || spine_alive_.empty()) return usable;
   for (int j = 0; j < ft.leaf_up; ++j) {
     const int k = j % ft.spines_per_pod;
-    const uint64_t cores = spine_alive_[static_cast<size_t>(pod_a * ft.spines_per_pod + k)] &
-                           spine_alive_[static_cast<size_t>(pod_b * ft.spines_per_pod + k)];
-    if (cores == 0) usable &= ~(uint64_t{1} << j);
+    if (SharedCoreUplinks(pod_a, pod_b, k) == 0) usable &= ~(uint64_t{1} << j);
   }
   return usable;
 }
@@ -180,9 +184,8 @@ void Topology::Route(int64_t src, int64_t dst, uint64_t flow_key,
     const int64_t pod_b = PodOf(leaf_b);
     if (pod_a != pod_b && !spine_alive_.empty()) {
       const int k = uplink % ft.spines_per_pod;
-      const uint64_t cores = spine_alive_[static_cast<size_t>(pod_a * ft.spines_per_pod + k)] &
-                             spine_alive_[static_cast<size_t>(pod_b * ft.spines_per_pod + k)];
-      spine_uplink = PickWorking(cores, spine_uplink, choice / ft.leaf_up, ft.spine_up);
+      spine_uplink = PickWorking(SharedCoreUplinks(pod_a, pod_b, k), spine_uplink,
+                                 choice / ft.leaf_up, ft.spine_up);
     }
   }
   AppendFabric(leaf_a, leaf_b, uplink, spine_uplink, path);

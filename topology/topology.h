@@ -195,6 +195,9 @@ class Topology {
   // Leaf uplinks a route between the two leaves can take: working on both, and for leaves in
   // different pods, leading to spines that still share a working core uplink.
   uint64_t UsableUplinks(int64_t leaf_a, int64_t leaf_b) const;
+  // Core uplinks that spine `spine` (index in its pod) of both pods still has. REQUIRES: faults
+  // in a three-tier fabric (spine_alive_ filled).
+  uint64_t SharedCoreUplinks(int64_t pod_a, int64_t pod_b, int spine) const;
   // Among the set bits of `usable`: with ECMP the (choice mod n)-th (flows spread evenly over
   // what is left); with D-mod-k the first at or after `preferred`, circularly (a static table's
   // reroute). REQUIRES: usable != 0.
