@@ -11,10 +11,11 @@
 #include "config/report.h"
 #include "config/scenario_loader.h"
 #include "config/scenario_spec.h"
+#include "dashboards/dashboard.h"
 #include "dashboards/trace.h"
 #include "fmt/format.h"
 #include "google/protobuf/util/json_util.h"
-#include "workloads/simgrid_executor.h"
+#include "planner/simulate.h"
 #include "workloads/step.h"
 
 namespace trainsim::cli {
@@ -46,28 +47,14 @@ bool WriteFile(const std::string& dir, const std::string& name, const std::strin
 
 int Simulate(const RunOptions& options, const config::LoadedScenario& loaded,
              const config::ScenarioSpec& spec) {
-  workloads::StepScenario scenario{.cluster = &spec.cluster,
-                                   .model = &spec.model,
-                                   .plan = &spec.parallel,
-                                   .training = &spec.training,
-                                   .precision = &spec.precision,
-                                   .options = &spec.simulation};
-  if (spec.simulation.executor == ExecutorKind::kSimGrid) scenario.executor = workloads::ExecuteSimGrid;
-  scenario.record_timeline = !options.out.empty();
-  StatusOr<workloads::StepResult> step = workloads::SimulateStep(scenario);
-  if (!step.ok()) {
-    std::fprintf(stderr, "%s: %s\n", loaded.file.c_str(), step.status().message().c_str());
-    return step.status().code() == StatusCode::kInternal ? kExitInternal : kExitBadInput;
+  StatusOr<planner::Simulation> simulated = planner::SimulateScenario(
+      loaded, spec, {.record_timeline = !options.out.empty(), .version = kVersion});
+  if (!simulated.ok()) {
+    std::fprintf(stderr, "%s\n", simulated.status().message().c_str());
+    return simulated.status().code() == StatusCode::kInternal ? kExitInternal : kExitBadInput;
   }
-  const std::string resolved_yaml = config::ResolvedYaml(loaded, spec);
-  StatusOr<config::LoadedScenario> resolved = config::LoadScenarioText(resolved_yaml, loaded.file);
-  if (!resolved.ok()) {
-    std::fprintf(stderr, "internal error: the resolved scenario does not load back: %s\n",
-                 resolved.status().message().c_str());
-    return kExitInternal;
-  }
-  const v1::Report report =
-      config::MakeReport(spec, *step, resolved->scenario, kVersion);
+  const workloads::StepResult& step = simulated->step;
+  const v1::Report& report = simulated->report;
   if (options.json) {
     std::fputs(config::ReportJson(report, false).c_str(), stdout);
   } else {
@@ -78,25 +65,29 @@ int Simulate(const RunOptions& options, const config::LoadedScenario& loaded,
   }
   if (!options.out.empty()) {
     if (!WriteFile(options.out, "report.json", config::ReportJson(report, true)) ||
-        !WriteFile(options.out, "scenario.yaml", resolved_yaml) ||
-        !WriteFile(options.out, "report.txt", config::ReportText(spec, report))) {
+        !WriteFile(options.out, "scenario.yaml", simulated->resolved_yaml) ||
+        !WriteFile(options.out, "report.txt", config::ReportText(spec, report)) ||
+        !WriteFile(options.out, "dashboard.html",
+                   dashboards::DashboardHtml(
+                       dashboards::StepDashboardData(spec, report, step.timeline.get()),
+                       spec.name))) {
       return kExitBadInput;
     }
     // The trace of the step (dashboards/trace.h), unless it would be too large to open.
     constexpr size_t kMaxTraceSpans = 4'000'000;
-    if (step->timeline != nullptr && step->timeline->spans.size() <= kMaxTraceSpans) {
+    if (step.timeline != nullptr && step.timeline->spans.size() <= kMaxTraceSpans) {
       if (!WriteFile(options.out, "trace.json",
-                     dashboards::ChromeTraceJson(*step->timeline, spec.name))) {
+                     dashboards::ChromeTraceJson(*step.timeline, spec.name))) {
         return kExitBadInput;
       }
-    } else if (step->timeline != nullptr) {
+    } else if (step.timeline != nullptr) {
       std::fprintf(stderr,
                    "--out: trace.json not written: the step has %zu nodes, more than the %zu a "
                    "trace viewer opens comfortably; simulate fewer replicas (without --expand)\n",
-                   step->timeline->spans.size(), kMaxTraceSpans);
+                   step.timeline->spans.size(), kMaxTraceSpans);
     }
   }
-  if (!step->simulated) {
+  if (!step.simulated) {
     std::fprintf(stderr, "%s: %s\n", loaded.file.c_str(),
                  config::OutOfMemoryMessage(report).c_str());
     return kExitBadInput;
@@ -179,7 +170,8 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                 "Also print the per-kernel FLOP, byte and time accounting of one layer.");
   run->add_option("--out", options->out,
                   "Also write report.json (with the resolved scenario), report.txt, "
-                  "scenario.yaml and trace.json (Chrome Trace Event format: open in Perfetto or "
+                  "scenario.yaml, dashboard.html (charts of the step; opens from disk) and "
+                  "trace.json (Chrome Trace Event format: open in Perfetto or "
                   "chrome://tracing) into this directory.");
   run->add_flag("--expand", options->expand,
                 "Simulate every replica (each TP group) and every group's flows explicitly "

@@ -1,6 +1,7 @@
-// `trainsim serve [--listen 127.0.0.1:50051] [--max-concurrent N] [--max-request-bytes B]
-// [--shutdown-grace S]`: serves the gRPC Planner service (service/server.h) until SIGINT or
-// SIGTERM, then gives running simulations S seconds, cancels the rest and exits 0.
+// `trainsim serve [--listen 127.0.0.1:50051] [--http 127.0.0.1:8080|off] [--max-concurrent N]
+// [--max-request-bytes B] [--shutdown-grace S]`: serves the gRPC Planner service
+// (service/server.h) and the live dashboards over HTTP (dashboards/http_server.h) until SIGINT
+// or SIGTERM, then gives running simulations S seconds, cancels the rest and exits 0.
 #include <signal.h>
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "dashboards/http_server.h"
 #include "service/server.h"
 
 namespace trainsim::cli {
@@ -17,6 +19,7 @@ namespace {
 
 struct ServeOptions {
   service::ServerOptions server;
+  std::string http = "127.0.0.1:8080";  // "off": no dashboards
   double shutdown_grace_s = 5;
 };
 
@@ -40,6 +43,19 @@ int Serve(const ServeOptions& serve) {
       "requests up to %d bytes); health and reflection on; SIGINT or SIGTERM stops it\n",
       (*server)->address().c_str(), (*server)->options().max_concurrent,
       (*server)->options().max_request_bytes);
+  std::unique_ptr<dashboards::DashboardServer> http;
+  if (serve.http != "off") {
+    StatusOr<std::unique_ptr<dashboards::DashboardServer>> started = dashboards::DashboardServer::Start(
+        {.listen = serve.http, .threads = (*server)->options().max_concurrent,
+         .sweep_jobs = (*server)->options().max_concurrent, .version = std::string(kVersion)});
+    if (!started.ok()) {
+      std::fprintf(stderr, "trainsim serve: %s\n", started.status().message().c_str());
+      (*server)->Shutdown(std::chrono::milliseconds(0));
+      return kExitBadInput;
+    }
+    http = std::move(*started);
+    std::printf("trainsim serve: dashboards on http://%s/\n", http->address().c_str());
+  }
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -47,6 +63,7 @@ int Serve(const ServeOptions& serve) {
   std::printf("trainsim serve: %s received, shutting down\n",
               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
+  if (http != nullptr) http->Shutdown();
   (*server)->Shutdown(std::chrono::milliseconds(std::llround(serve.shutdown_grace_s * 1e3)));
   std::printf("trainsim serve: stopped\n");
   return kExitOk;
@@ -65,6 +82,11 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->add_option("--listen", options->listen,
                    "HOST:PORT to listen on; port 0 picks a free port. Loopback unless told "
                    "otherwise.")
+      ->capture_default_str();
+  serve
+      ->add_option("--http", serve_options->http,
+                   "HOST:PORT of the live dashboards (run a scenario from a form, watch a study "
+                   "fill in); port 0 picks a free port; off: none.")
       ->capture_default_str();
   serve
       ->add_option("--max-concurrent", options->max_concurrent,

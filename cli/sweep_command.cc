@@ -9,11 +9,13 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "dashboards/dashboard.h"
 #include "fmt/format.h"
 #include "planner/study.h"
 #include "planner/sweep.h"
@@ -210,8 +212,10 @@ int Sweep(const SweepCliOptions& options) {
   sigaction(SIGINT, &action, &old_int);
   sigaction(SIGTERM, &action, &old_term);
   run.cancel = &g_interrupted;
+  std::vector<planner::SweepRow> rows;  // for the dashboard
   StatusOr<planner::SweepSummary> summary =
       planner::RunSweep(*study, run, [&](const planner::SweepRow& row) {
+        if (!options.out.empty()) rows.push_back(row);
         std::fputs(table.Row(row).c_str(), stdout);
         std::fflush(stdout);
         csv.Write(planner::CsvLine(*study, row));
@@ -228,6 +232,20 @@ int Sweep(const SweepCliOptions& options) {
     if (f->open()) wrote += (wrote.empty() ? "; rows in " : ", ") + f->path();
   }
   const bool interrupted = summary->cancelled || g_interrupted.load();
+  if (!options.out.empty()) {
+    // The finished points' charts and table (dashboards/dashboard.h); a shard's own points only.
+    const std::string path =
+        (std::filesystem::path(options.out) / ("dashboard" + part + ".html")).string();
+    std::ofstream page(path, std::ios::binary);
+    page << dashboards::DashboardHtml(
+        dashboards::StudyDashboardData(*study, rows, !interrupted && run.shard_count == 1),
+        study->name);
+    if (!page.good()) {
+      std::fprintf(stderr, "--out: cannot write %s\n", path.c_str());
+      return kExitBadInput;
+    }
+    wrote += "; charts in " + path;
+  }
   std::printf("%s: %lld of %lld points finished, %lld failed, in %.1f s%s\n",
               interrupted ? "interrupted" : "done", static_cast<long long>(summary->finished),
               static_cast<long long>(summary->points), static_cast<long long>(summary->failed),
@@ -250,7 +268,8 @@ void AddSweepCommand(CLI::App& app, int& exit_code) {
   sweep->add_option("--shard", options->shard,
                     "Run only shard i of N: the points p with p mod N = i, e.g. 3/16.");
   sweep->add_option("--out", options->out,
-                    "Write sweep.csv and sweep.jsonl (sweep-i.csv ... for shard i/N) here.");
+                    "Write sweep.csv, sweep.jsonl and dashboard.html (charts of each figure "
+                    "against each knob; sweep-i.csv ... for shard i/N) here.");
   sweep->add_option("--csv", options->csv, "Write the rows as CSV to this file.");
   sweep->add_option("--jsonl", options->jsonl, "Write the rows as JSON lines to this file.");
   sweep->footer(

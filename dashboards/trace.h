@@ -8,8 +8,9 @@
 //  * flow arrows ("ph": "s" / "f", bound to the enclosing slices) from each PP send to the node
 //    on the next stage that waited for it;
 //  * counters ("ph": "C"): the mean utilisation of each link tier over time (every
-//    communication node's bytes on the tier, spread over its duration, over the tier's
-//    capacity) in a "cluster" process, and each stream's power per GPU in watts (an op's energy
+//    communication node's bytes on the tier, spread over its duration, over the capacity of the
+//    tier's links that the step uses: averaged over the step, the report's mean utilisation
+//    of the tier) in a "cluster" process, and each stream's power per GPU in watts (an op's energy
 //    over its duration while it runs, static power between ops).
 // Gaps in a compute lane are the pipeline bubble and exposed communication; DP buckets
 // overlapping backward show in the dp lane. Events are sorted by time, metadata first.

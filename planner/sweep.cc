@@ -12,18 +12,10 @@
 #include "config/scenario_spec.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
-#include "workloads/simgrid_executor.h"
-#include "workloads/step.h"
+#include "planner/simulate.h"
 
 namespace trainsim::planner {
 namespace {
-
-// SimGrid runs in a forked child per call and ExecuteSimGrid is not safe from several threads at
-// once (workloads/simgrid_executor.h): one SimGrid point at a time in the whole process.
-std::mutex& SimGridMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
 
 // Multi-line diagnostics (every problem of a scenario) on one line, for tables and CSV.
 std::string OneLine(std::string text) {
@@ -50,24 +42,12 @@ SweepRow Simulate(const Study& study, int64_t point) {
   if (!loaded.ok()) return Failed(std::move(row), loaded.status().message());
   StatusOr<config::ScenarioSpec> spec = config::BuildScenarioSpec(*loaded);
   if (!spec.ok()) return Failed(std::move(row), spec.status().message());
-  workloads::StepScenario scenario{.cluster = &spec->cluster,
-                                   .model = &spec->model,
-                                   .plan = &spec->parallel,
-                                   .training = &spec->training,
-                                   .precision = &spec->precision,
-                                   .options = &spec->simulation};
-  std::unique_lock<std::mutex> simgrid_turn;
-  if (spec->simulation.executor == ExecutorKind::kSimGrid) {
-    scenario.executor = workloads::ExecuteSimGrid;
-    simgrid_turn = std::unique_lock<std::mutex>(SimGridMutex());
-  }
-  StatusOr<workloads::StepResult> step = workloads::SimulateStep(scenario);
-  if (simgrid_turn.owns_lock()) simgrid_turn.unlock();
-  if (!step.ok()) return Failed(std::move(row), step.status().message());
   // The report's figures, as `trainsim run` prints them (the resolved scenario is not needed).
-  const v1::Report report = config::MakeReport(*spec, *step, v1::Scenario(), "");
+  StatusOr<Simulation> simulated = SimulateScenario(*loaded, *spec, {.resolve = false});
+  if (!simulated.ok()) return Failed(std::move(row), simulated.status().message());
+  const v1::Report& report = simulated->report;
   row.peak_memory_gib = report.peak_memory_gib();
-  if (!step->simulated) return Failed(std::move(row), config::OutOfMemoryMessage(report));
+  if (!simulated->step.simulated) return Failed(std::move(row), config::OutOfMemoryMessage(report));
   row.ok = true;
   row.step_time_s = report.step_time_s();
   row.mfu = report.mfu();

@@ -13,12 +13,11 @@
 #include "config/scenario_spec.h"
 #include "fmt/format.h"
 #include "planner/optimize.h"
+#include "planner/simulate.h"
 #include "planner/study.h"
 #include "planner/sweep.h"
 #include "service/catalog.h"
 #include "service/convert.h"
-#include "workloads/simgrid_executor.h"
-#include "workloads/step.h"
 
 namespace trainsim::service {
 namespace {
@@ -112,31 +111,6 @@ StatusOr<config::LoadedScenario> LoadSource(const v1::ScenarioSource& source) {
       name));
 }
 
-// One step of a loaded scenario, as `trainsim run` simulates and reports it.
-StatusOr<v1::Report> SimulateLoaded(const config::LoadedScenario& loaded,
-                                    const config::ScenarioSpec& spec,
-                                    const workloads::GraphExecutor& executor) {
-  workloads::StepScenario scenario{.cluster = &spec.cluster,
-                                   .model = &spec.model,
-                                   .plan = &spec.parallel,
-                                   .training = &spec.training,
-                                   .precision = &spec.precision,
-                                   .options = &spec.simulation,
-                                   .executor = executor};
-  StatusOr<workloads::StepResult> step = workloads::SimulateStep(scenario);
-  if (!step.ok()) {
-    return Status(step.status().code(),
-                  fmt::format("{}: {}", loaded.file, step.status().message()));
-  }
-  StatusOr<config::LoadedScenario> resolved =
-      config::LoadScenarioText(config::ResolvedYaml(loaded, spec), loaded.file);
-  if (!resolved.ok()) {
-    return InternalError("the resolved scenario does not load back: " +
-                         resolved.status().message());
-  }
-  return config::MakeReport(spec, *step, resolved->scenario, kVersion);
-}
-
 }  // namespace
 
 PlannerService::PlannerService(const ServiceOptions& options) : slots_(options.max_concurrent) {}
@@ -165,16 +139,11 @@ grpc::Status PlannerService::Simulate(grpc::ServerContext* context,
   if (!spec.ok()) return ToGrpc(spec.status());
   if (context->IsCancelled()) return Stopped(*context);
 
-  StatusOr<v1::Report> report = [&]() -> StatusOr<v1::Report> {
-    if (spec->simulation.executor != ExecutorKind::kSimGrid) {
-      return SimulateLoaded(*loaded, *spec, {});
-    }
-    std::lock_guard<std::mutex> lock(simgrid_mu_);
-    return SimulateLoaded(*loaded, *spec, workloads::ExecuteSimGrid);
-  }();
-  if (!report.ok()) return ToGrpc(report.status());
+  StatusOr<planner::Simulation> simulated =
+      planner::SimulateScenario(*loaded, *spec, {.version = kVersion});
+  if (!simulated.ok()) return ToGrpc(simulated.status());
   if (context->IsCancelled()) return Stopped(*context);
-  *response = *std::move(report);
+  *response = std::move(simulated->report);
   if (!request->ops()) response->clear_ops();
   return grpc::Status::OK;
 }

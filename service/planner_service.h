@@ -54,7 +54,6 @@ class PlannerService final : public v1::Planner::Service {
   std::optional<SimulationSlots::Lease> Claim(int jobs, grpc::Status& refused);
 
   SimulationSlots slots_;
-  std::mutex simgrid_mu_;  // the SimGrid executor runs one step at a time per process
 };
 
 }  // namespace trainsim::service

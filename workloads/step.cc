@@ -248,13 +248,15 @@ std::shared_ptr<const StepTimeline> MakeTimeline(const ExecutionGraph& graph,
     }
   }
   for (const CommOp& op : graph.comm_ops()) t->comm_labels.push_back(CommLabel(op));
-  // Tiers in the topology's order, only those the step's traffic crosses.
+  // Tiers in the topology's order, only those the step's traffic crosses, and the links it uses.
   std::map<int, size_t> tier_index;
+  std::vector<bool> used(topology.links().size(), false);
   for (const PlannedComm& c : comms) {
     for (const collectives::PlanPhase& phase : c.plan.phases) {
       for (const collectives::PlannedBundle& b : phase.bundles) {
         for (const FlowHop& hop : b.path) {
           tier_index[static_cast<int>(topology.links()[hop.link.value].tier)] = 0;
+          used[hop.link.value] = true;
         }
       }
     }
@@ -266,8 +268,10 @@ std::shared_ptr<const StepTimeline> MakeTimeline(const ExecutionGraph& graph,
   t->tier_capacity.assign(t->tiers.size(), 0);
   const std::vector<BytesPerSecond> capacity = collectives::AchievableCapacities(topology);
   for (size_t l = 0; l < topology.links().size(); ++l) {
-    auto it = tier_index.find(static_cast<int>(topology.links()[l].tier));
-    if (it != tier_index.end()) t->tier_capacity[it->second] += capacity[l].value();
+    if (used[l]) {
+      t->tier_capacity[tier_index.at(static_cast<int>(topology.links()[l].tier))] +=
+          capacity[l].value();
+    }
   }
   for (const PlannedComm& c : comms) {
     std::vector<double>& bytes = t->comm_tier_bytes.emplace_back(t->tiers.size(), 0.0);

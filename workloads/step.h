@@ -68,7 +68,7 @@ struct StepTimeline {
   std::vector<std::string> tiers;                    // link tiers the step's traffic crosses
   std::vector<std::vector<double>> comm_tier_bytes;  // [comm][tier]: bytes one run moves there,
                                                      // mirror groups included
-  std::vector<double> tier_capacity;                 // B/s, every link of the tier
+  std::vector<double> tier_capacity;                 // B/s, the tier's links the step uses
   double static_watts = 0;                           // a GPU waiting
 };
 

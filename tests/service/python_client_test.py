@@ -24,7 +24,7 @@ def main():
     parser.add_argument("--stubs", required=True)
     args = parser.parse_args()
 
-    server = subprocess.Popen([args.trainsim, "serve", "--listen", "127.0.0.1:0"],
+    server = subprocess.Popen([args.trainsim, "serve", "--listen", "127.0.0.1:0", "--http", "off"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         first = server.stdout.readline()

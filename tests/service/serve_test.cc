@@ -90,7 +90,7 @@ std::string ListeningAddress(const std::string& line) {
 }
 
 TEST(Serve, AnswersOverLoopbackAndStopsCleanlyOnSigterm) {
-  ServeProcess serve({"--listen", "127.0.0.1:0", "--max-concurrent", "2"});
+  ServeProcess serve({"--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--max-concurrent", "2"});
   const std::string first = serve.ReadLine();
   const std::string address = ListeningAddress(first);
   ASSERT_THAT(address, ::testing::StartsWith("127.0.0.1:")) << first;
@@ -131,7 +131,7 @@ TEST(Serve, AnswersOverLoopbackAndStopsCleanlyOnSigterm) {
 }
 
 TEST(Serve, SigintDuringASweepStopsTheServerPromptly) {
-  ServeProcess serve({"--listen", "127.0.0.1:0", "--shutdown-grace", "0.1"});
+  ServeProcess serve({"--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--shutdown-grace", "0.1"});
   const std::string address = ListeningAddress(serve.ReadLine());
   ASSERT_FALSE(address.empty());
   std::unique_ptr<v1::Planner::Stub> stub =
