@@ -1,6 +1,6 @@
 # trainsim: the two commands are `make run` and `make test` (see README.md).
 #   make run        install missing Debian packages, build (Release), run the default scenario
-#   make test       same set-up, then every test (ctest)
+#   make test       same set-up (and Chromium for the dashboards' browser test), then every test
 #   make test-asan  build with AddressSanitizer + UndefinedBehaviorSanitizer and run every test
 #                   (-O1 with line tables only, no benchmarks: CI builds it from scratch)
 #   make bench      build and run the benchmarks in bench/
@@ -9,12 +9,16 @@ ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 TRAINSIM  := $(BUILD_DIR)/bin/trainsim
 
-.PHONY: all deps configure build run test test-asan bench format clean
+.PHONY: all deps deps-test configure build run test test-asan bench format clean
 
 all: build
 
 deps:
 	scripts/install-deps
+
+# The tests also need Chromium (the dashboards' browser test).
+deps-test:
+	scripts/install-deps --test
 
 configure: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
@@ -26,10 +30,10 @@ build: configure
 run: build
 	$(TRAINSIM) run
 
-test: build
+test: deps-test build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
-test-asan: deps
+test-asan: deps-test
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAINSIM_SANITIZE=ON \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DTRAINSIM_BENCH=OFF
 	cmake --build $(ASAN_DIR) -j$(JOBS)
