@@ -90,15 +90,13 @@ json Roofline(const config::ScenarioSpec& spec, const v1::Report& report) {
 // Seconds rounded to the microsecond, so the page's JSON stays short (a pixel is milliseconds).
 double Micro(double s) { return std::round(s * 1e6) / 1e6; }
 
-// Lanes of the dashboard's pipeline chart: compute, then one per communication kind.
-constexpr std::array<Category, 6> kLaneFirst = {Category::kForward, Category::kTpComm,
-                                                Category::kCpComm,  Category::kEpComm,
-                                                Category::kPpComm,  Category::kDpComm};
-size_t LaneOf(Category c) { return c < Category::kTpComm ? 0 : static_cast<size_t>(c) - 3; }
+// Lanes of the dashboard's pipeline chart: compute, then one per communication kind, in the
+// order of Category's communication kinds.
 constexpr std::array<const char*, 6> kLaneNames = {"compute", "tp", "cp", "ep", "pp", "dp"};
+static_assert(static_cast<int>(Category::kTpComm) == 4 && static_cast<int>(Category::kDpComm) == 8);
+size_t LaneOf(Category c) { return c < Category::kTpComm ? 0 : static_cast<size_t>(c) - 3; }
 
 json Timeline(const StepTimeline& t, double step_s) {
-  static_assert(static_cast<int>(Category::kDpComm) == 8 && kLaneFirst[5] == Category::kDpComm);
   const double merge_gap = step_s / 4000;
   json stages = json::array();
   for (int stage = 0; stage < t.pp; ++stage) {
@@ -145,16 +143,14 @@ json Timeline(const StepTimeline& t, double step_s) {
 
 // Adds `amount` spread evenly over [a, b) into equal bins of width w over [0, bins·w).
 void Spread(std::vector<double>& bin, double w, double a, double b, double amount) {
-  if (b <= a) return;
+  if (b <= a || bin.empty()) return;
   const int n = static_cast<int>(bin.size());
   const double rate = amount / (b - a);
-  for (int i = std::max(0, static_cast<int>(a / w)); i < n; ++i) {
-    const double lo = std::max(a, i * w), hi = std::min(b, (i + 1) * w);
-    if (hi <= lo) {
-      if (i * w >= b) break;
-      continue;
-    }
-    bin[static_cast<size_t>(i)] += rate * (hi - lo);
+  const int first = std::clamp(static_cast<int>(a / w), 0, n - 1);
+  const int last = std::clamp(static_cast<int>(b / w), 0, n - 1);
+  for (int i = first; i <= last; ++i) {
+    const double overlap = std::min(b, (i + 1) * w) - std::max(a, i * w);
+    if (overlap > 0) bin[static_cast<size_t>(i)] += rate * overlap;
   }
 }
 

@@ -12,6 +12,7 @@
 #include "config/scenario_spec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/dashboards/test_scenarios.h"
 #include "planner/simulate.h"
 #include "planner/study.h"
 #include "planner/sweep.h"
@@ -22,13 +23,6 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-// 7.5B, TP 4 × PP 2 × DP 8 on 64 GPUs, 1F1B with 8 micro-batches, DP overlapped with backward.
-const char* kScenario =
-    "name: small\n"
-    "cluster: {preset: dgx-h100-superpod, gpus: 64}\n"
-    "model: megatron-7.5b\n"
-    "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
-    "training: {global_batch: 128, sequence_length: 2048}\n";
 
 struct Step {
   config::ScenarioSpec spec;
@@ -57,7 +51,7 @@ const json& Lane(const json& stage, const std::string& name) {
 }
 
 TEST(StepDashboard, TimelineCoversTheStepAndShowsTheBubble) {
-  const Step s = Simulate(kScenario);
+  const Step s = Simulate(testing::kSmallScenario);
   const json& t = s.data["timeline"];
   const double step = s.sim.report.step_time_s();
   EXPECT_DOUBLE_EQ(t["step_s"].get<double>(), step);
@@ -94,7 +88,7 @@ TEST(StepDashboard, TimelineCoversTheStepAndShowsTheBubble) {
 }
 
 TEST(StepDashboard, UtilisationAveragesToTheReportsMeanPerTier) {
-  const Step s = Simulate(kScenario);
+  const Step s = Simulate(testing::kSmallScenario);
   const json& u = s.data["utilisation"];
   ASSERT_FALSE(u["tiers"].empty());
   for (const json& tier : u["tiers"]) {
@@ -115,7 +109,7 @@ TEST(StepDashboard, UtilisationAveragesToTheReportsMeanPerTier) {
 }
 
 TEST(StepDashboard, PowerStaysBetweenStaticPowerAndTheBoardLimit) {
-  const Step s = Simulate(kScenario);
+  const Step s = Simulate(testing::kSmallScenario);
   const json& p = s.data["power"];
   const double idle = p["static_watts"], tdp = s.spec.cluster.node.gpu.tdp.value();
   ASSERT_EQ(p["stages"].size(), 2u);
@@ -133,7 +127,7 @@ TEST(StepDashboard, PowerStaysBetweenStaticPowerAndTheBoardLimit) {
 }
 
 TEST(StepDashboard, RooflinePointsLieUnderTheRoofs) {
-  const Step s = Simulate(kScenario);
+  const Step s = Simulate(testing::kSmallScenario);
   const json& r = s.data["roofline"];
   EXPECT_EQ(r["gpu"], s.spec.cluster.node.gpu.name);
   EXPECT_EQ(r["format"], "bf16");
@@ -152,7 +146,7 @@ TEST(StepDashboard, RooflinePointsLieUnderTheRoofs) {
 }
 
 TEST(StepDashboard, SummaryNamesTheClusterModelAndPlan) {
-  const Step s = Simulate(kScenario);
+  const Step s = Simulate(testing::kSmallScenario);
   const std::string summary = s.data["summary"].dump();
   EXPECT_THAT(summary, HasSubstr("64 × H100"));
   EXPECT_THAT(summary, HasSubstr("tp 4 × pp 2 × dp 8"));

@@ -13,6 +13,7 @@
 #include "boost/beast/http.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/dashboards/test_scenarios.h"
 #include "nlohmann/json.hpp"
 
 namespace trainsim::dashboards {
@@ -49,12 +50,6 @@ Reply Call(int port, http::verb verb, const std::string& target, const std::stri
   return Reply{static_cast<int>(res.result_int()), res.body(), std::string(type.data(), type.size())};
 }
 
-const char* kScenario =
-    "name: small\n"
-    "cluster: {preset: dgx-h100-superpod, gpus: 64}\n"
-    "model: megatron-7.5b\n"
-    "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
-    "training: {global_batch: 128, sequence_length: 2048}\n";
 
 std::string Study(int points) {
   std::string values;
@@ -94,7 +89,7 @@ TEST(DashboardServer, ServesTheLivePageAndHealth) {
 
 TEST(DashboardServer, RunsAScenarioFromTheForm) {
   auto server = StartServer();
-  const Reply ok = Call(server->port(), http::verb::post, "/api/run", kScenario);
+  const Reply ok = Call(server->port(), http::verb::post, "/api/run", testing::kSmallScenario);
   ASSERT_EQ(ok.status, 200) << ok.body;
   const json data = json::parse(ok.body);
   EXPECT_EQ(data["kind"], "step");
@@ -103,7 +98,7 @@ TEST(DashboardServer, RunsAScenarioFromTheForm) {
   EXPECT_TRUE(data.contains("timeline"));
 
   const Reply bad = Call(server->port(), http::verb::post, "/api/run",
-                         std::string(kScenario) + "bogus: 1\n");
+                         std::string(testing::kSmallScenario) + "bogus: 1\n");
   EXPECT_EQ(bad.status, 400);
   const std::string error = json::parse(bad.body)["error"];
   EXPECT_THAT(error, HasSubstr("scenario.yaml:6:"));

@@ -12,6 +12,7 @@
 #include "config/scenario_loader.h"
 #include "config/scenario_spec.h"
 #include "gtest/gtest.h"
+#include "tests/dashboards/test_scenarios.h"
 #include "nlohmann/json.hpp"
 #include "workloads/step.h"
 
@@ -40,15 +41,9 @@ Traced TraceOf(const std::string& yaml) {
   return out;
 }
 
-// 7.5B, TP 4 × PP 2 × DP 8 on 64 GPUs, 1F1B with 8 micro-batches, DP overlapped with backward.
-const char* kScenario =
-    "cluster: {preset: dgx-h100-superpod, gpus: 64}\n"
-    "model: megatron-7.5b\n"
-    "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
-    "training: {global_batch: 128, sequence_length: 2048}\n";
 
 TEST(ChromeTrace, FollowsTheEventFormat) {
-  const Traced t = TraceOf(kScenario);
+  const Traced t = TraceOf(testing::kSmallScenario);
   ASSERT_TRUE(t.trace.contains("traceEvents"));
   ASSERT_TRUE(t.trace["traceEvents"].is_array());
   EXPECT_EQ(t.trace["displayTimeUnit"], "ms");
@@ -109,7 +104,7 @@ TEST(ChromeTrace, FollowsTheEventFormat) {
 // The lanes a planner reads: stage 1 starts computing only after stage 0's first forward and
 // its send (the bubble), and DP gradient buckets run while backward kernels still do.
 TEST(ChromeTrace, ShowsTheBubbleAndTheDpOverlap) {
-  const Traced t = TraceOf(kScenario);
+  const Traced t = TraceOf(testing::kSmallScenario);
   std::map<int, double> first_compute_start, first_compute_end;  // by pid (stage + 1)
   std::vector<std::pair<double, double>> backward, dp;          // stage 0
   for (const json& e : t.trace["traceEvents"]) {
