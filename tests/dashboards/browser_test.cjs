@@ -1,5 +1,6 @@
 // The dashboards in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
-//  1. `trainsim run --out` on the default scenario → dashboard.html;
+//  1. `trainsim run --out` on the default scenario → dashboard.html (and trace.json, checked by the
+//     trace format's rules);
 //  2. `trainsim sweep studies/weak-scaling.yaml --out` → dashboard.html;
 //  3. `trainsim serve --http 127.0.0.1:0`: the live page runs a scenario from its form and a
 //     study whose table fills in while it runs.
@@ -33,6 +34,45 @@ const failures = [];
 function check(ok, what) {
   if (!ok) failures.push(what);
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+}
+
+// The default step's trace.json by the Chrome Trace Event format's rules (what Perfetto's
+// importer needs: tests/dashboards/trace_test.cc checks the same on a small step), and what a
+// planner looks for in it: the bubble and DP buckets under backward.
+function checkTrace(file) {
+  const trace = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const events = trace.traceEvents;
+  check(Array.isArray(events) && events.length > 1000, `trace: ${events.length} events`);
+  let lastTs = 0, metadataDone = false, bad = 0;
+  const flows = new Map(), threads = new Map();
+  for (const e of events) {
+    if (!['X', 'M', 'C', 's', 'f'].includes(e.ph) || typeof e.pid !== 'number') { bad++; continue; }
+    if (e.ph === 'M') {
+      if (metadataDone) bad++;
+      if (e.name === 'thread_name') threads.set(`${e.pid}/${e.tid}`, e.args.name);
+      continue;
+    }
+    metadataDone = true;
+    if (typeof e.ts !== 'number' || e.ts < lastTs) bad++;
+    lastTs = e.ts;
+    if (e.ph === 'X' && !(e.dur >= 0 && typeof e.tid === 'number' && e.name)) bad++;
+    if (e.ph === 's' || e.ph === 'f') {
+      const f = flows.get(e.id) || { s: 0, f: 0 };
+      f[e.ph]++;
+      flows.set(e.id, f);
+    }
+  }
+  check(bad === 0, `trace: every event has its required fields in time order (${bad} bad)`);
+  check(flows.size > 0 && [...flows.values()].every((f) => f.s === 1 && f.f === 1),
+        `trace: ${flows.size} PP flow arrows, each with one start and one end`);
+  const lane = (pid, name) => events.filter((e) => e.ph === 'X' && e.pid === pid &&
+                                         (threads.get(`${e.pid}/${e.tid}`) || '').endsWith(name));
+  const forward = (pid) => lane(pid, 'compute').find((e) => e.name === 'forward');
+  const f0 = forward(1), f1 = forward(2);
+  check(f0 && f1 && f1.ts >= f0.ts + f0.dur, 'trace: the bubble (stage 1 starts after stage 0\'s first forward)');
+  const backward = lane(1, 'compute').filter((e) => e.name === 'backward');
+  const overlapped = lane(1, ' dp').some((d) => backward.some((b) => d.ts < b.ts + b.dur && b.ts < d.ts + d.dur));
+  check(overlapped, 'trace: a DP bucket on stage 0 overlaps a backward kernel');
 }
 
 // Loads `url`, waits for the dashboard script, checks every chart; returns the page.
@@ -111,6 +151,8 @@ async function main() {
   execFileSync(a.trainsim, ['run', '--out', stepDir], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync(a.trainsim, ['sweep', path.join(a.repo, 'studies/weak-scaling.yaml'), '--jobs', '2',
                             '--out', studyDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+  checkTrace(path.join(stepDir, 'trace.json'));
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM, args: CHROMIUM_ARGS,
