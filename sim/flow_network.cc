@@ -323,9 +323,21 @@ double FlowNetwork::RateInSolve(const Bundle& b) const {
 // shares a link with S: S is then a union of components, and its fill is the exact answer.
 bool FlowNetwork::Refill() {
   fill_.clear();
+  size_t unfrozen_bundles = 0;
+  for (const uint32_t s : solve_bundles_) {
+    Bundle& b = bundles_[s];
+    b.frozen = false;
+    if (FillAlone(s)) continue;
+    ++unfrozen_bundles;
+    if (b.cap > 0) fill_.push_back(Fill{.level = b.cap, .key = kCapKey | s});
+  }
   bool closed = true;
   for (const uint32_t l : solve_links_) {
     Link& link = links_[l];
+    if (link.alone) {
+      link.alone = false;
+      continue;
+    }
     double slack = link.capacity;
     double unfrozen = 0;
     if (link.uses.size() == 1) {
@@ -347,13 +359,8 @@ bool FlowNetwork::Refill() {
     link.unfrozen = unfrozen;
     fill_.push_back(Fill{.level = link.slack / unfrozen, .key = l});
   }
-  for (const uint32_t s : solve_bundles_) {
-    Bundle& b = bundles_[s];
-    b.frozen = false;
-    if (b.cap > 0) fill_.push_back(Fill{.level = b.cap, .key = kCapKey | s});
-  }
+  // Keys are unique, so the order of the pops does not depend on the order of the pushes.
   std::make_heap(fill_.begin(), fill_.end(), FillAfter());
-  size_t unfrozen_bundles = solve_bundles_.size();
   while (unfrozen_bundles > 0) {
     TRAINSIM_CHECK(!fill_.empty()) << "progressive filling ran out of candidates";
     std::pop_heap(fill_.begin(), fill_.end(), FillAfter());
@@ -387,6 +394,32 @@ bool FlowNetwork::Refill() {
   return closed;
 }
 
+// A bundle that is the only user of every link it crosses (a TP collective inside a node, most
+// of the time) shares no candidate with the rest of the fill: the heap would freeze it at its
+// lowest candidate, a link at capacity / weight or its cap, ties to the lower key, and touch
+// nothing else. Filling it here keeps its links out of the heap; they are marked `alone` for
+// Refill to skip. Returns false, changing nothing, if some link has another user.
+bool FlowNetwork::FillAlone(uint32_t slot) {
+  Bundle& b = bundles_[slot];
+  for (const Hop& hop : b.hops) {
+    if (links_[hop.link].uses.size() != 1) return false;
+  }
+  bool any = b.cap > 0;
+  Fill lowest{.level = b.cap, .key = kCapKey | slot};
+  for (const Hop& hop : b.hops) {
+    Link& link = links_[hop.link];
+    link.alone = true;
+    // As Refill computes it: the slack is the whole capacity, the unfrozen weight the hop's.
+    const Fill f{.level = link.capacity / static_cast<double>(link.weight), .key = hop.link};
+    if (!any || FillAfter()(lowest, f)) lowest = f;
+    any = true;
+  }
+  b.frozen = true;
+  b.new_rate = lowest.level;
+  b.bottleneck = (lowest.key & kCapKey) != 0 ? kAtCap : static_cast<uint32_t>(lowest.key);
+  return true;
+}
+
 void FlowNetwork::Freeze(uint32_t slot, double level, uint32_t bottleneck) {
   Bundle& b = bundles_[slot];
   b.frozen = true;
@@ -405,8 +438,11 @@ void FlowNetwork::Freeze(uint32_t slot, double level, uint32_t bottleneck) {
 // bundles that break it have joined S. Links outside S's links are unchanged, and so is every
 // fixed bundle whose bottleneck lies outside them.
 bool FlowNetwork::Validate() {
+  // A link of S with one user is skipped throughout: that user is in S (it brought the link in),
+  // is the fastest there whatever its rate, and no fixed bundle crosses the link.
   for (const uint32_t l : solve_links_) {
     Link& link = links_[l];
+    if (link.uses.size() == 1) continue;
     double load = 0;
     double fastest = 0;
     for (const LinkUse& use : link.uses) {
@@ -424,7 +460,7 @@ bool FlowNetwork::Validate() {
     const Bundle& b = bundles_[s];
     if (b.bottleneck == kAtCap) continue;
     const Link& link = links_[b.bottleneck];
-    if (b.new_rate >= link.max_rate * (1 - kFairTolerance)) continue;
+    if (link.uses.size() == 1 || b.new_rate >= link.max_rate * (1 - kFairTolerance)) continue;
     for (const LinkUse& use : link.uses) {
       const Bundle& other = bundles_[use.bundle];
       if (other.stamp != epoch_ && other.rate > b.new_rate) joining_.push_back(use.bundle);
@@ -433,6 +469,7 @@ bool FlowNetwork::Validate() {
   // A fixed bundle on a link of S must still have a bottleneck.
   const uint64_t round = ++check_round_;
   for (const uint32_t l : solve_links_) {
+    if (links_[l].uses.size() == 1) continue;
     for (const LinkUse& use : links_[l].uses) {
       Bundle& b = bundles_[use.bundle];
       if (b.stamp == epoch_ || b.checked == round) continue;

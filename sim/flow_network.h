@@ -133,6 +133,7 @@ class FlowNetwork {
     uint64_t stamp = 0;   // == epoch_ once the current solve or Start has visited it
     uint32_t weight = 0;  // Σ weight of `uses`, so a link with one user needs no look at it
     bool stale = false;   // on stale_links_
+    bool alone = false;   // while Refill runs: its one user was filled by FillAlone
   };
   static_assert(sizeof(Link) == 64);
   // Utilisation counters, touched when bytes are credited or the link goes idle or busy.
@@ -195,6 +196,7 @@ class FlowNetwork {
   void Join(uint32_t slot);
   void JoinComponents();
   bool Refill();
+  bool FillAlone(uint32_t slot);
   void Freeze(uint32_t slot, double level, uint32_t bottleneck);
   bool Validate();
   bool HasBottleneck(Bundle& b);
