@@ -55,13 +55,38 @@ FlowNetwork::FlowNetwork(EventEngine& engine, std::vector<BytesPerSecond> capaci
         << "link " << i << " has capacity " << c << " B/s; capacities must be positive";
     links_[i].capacity = c;
   }
-  counters_.resize(n);
   hop_of_link_.resize(n);
 }
 
 FlowNetwork::~FlowNetwork() {
   engine_.Cancel(timer_);
   engine_.Cancel(solve_event_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A link's list of users
+
+FlowNetwork::UseList& FlowNetwork::UseList::operator=(UseList&& other) noexcept {
+  if (this == &other) return *this;
+  delete[] heap_;
+  heap_ = std::exchange(other.heap_, nullptr);
+  size_ = std::exchange(other.size_, 0);
+  capacity_ = std::exchange(other.capacity_, kInline);
+  std::copy(other.inline_, other.inline_ + kInline, inline_);
+  return *this;
+}
+
+void FlowNetwork::UseList::push_back(const LinkUse& use) {
+  if (size_ == capacity_) {
+    TRAINSIM_CHECK(capacity_ <= std::numeric_limits<uint32_t>::max() / 2)
+        << "a link has more than 2^31 users";
+    auto* grown = new LinkUse[2 * capacity_];
+    std::copy(data(), data() + size_, grown);
+    delete[] heap_;
+    heap_ = grown;
+    capacity_ *= 2;
+  }
+  data()[size_++] = use;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,7 +174,7 @@ void FlowNetwork::Attach(uint32_t slot) {
     Hop& hop = b.hops[i];
     Link& link = links_[hop.link];
     if (link.uses.empty()) {
-      counters_[hop.link].since = now;
+      link.counters.since = now;
     } else {
       MarkStale(hop.link);  // those already there may slow down: re-fill them at once
     }
@@ -157,8 +182,7 @@ void FlowNetwork::Attach(uint32_t slot) {
         << "flows through link " << hop.link << " add up to more than 2^32 - 1";
     link.weight += hop.weight;
     hop.use_index = static_cast<uint32_t>(link.uses.size());
-    link.uses.push_back(
-        LinkUse{.bundle = slot, .hop = i, .weight = static_cast<double>(hop.weight)});
+    link.uses.push_back(LinkUse{.bundle = slot, .hop = i, .weight = hop.weight});
   }
 }
 
@@ -175,7 +199,7 @@ void FlowNetwork::Detach(uint32_t slot) {
     link.uses.pop_back();
     link.weight -= hop.weight;
     if (link.uses.empty()) {
-      counters_[hop.link].busy += now - counters_[hop.link].since;
+      link.counters.busy += now - link.counters.since;
     } else {
       MarkStale(hop.link);
     }
@@ -346,9 +370,9 @@ bool FlowNetwork::Refill() {
       for (const LinkUse& use : link.uses) {
         const Bundle& b = bundles_[use.bundle];
         if (b.stamp == epoch_) {
-          unfrozen += use.weight;
+          unfrozen += static_cast<double>(use.weight);
         } else {
-          slack -= use.weight * b.rate;
+          slack -= static_cast<double>(use.weight) * b.rate;
           closed = false;
         }
       }
@@ -447,7 +471,7 @@ bool FlowNetwork::Validate() {
     double fastest = 0;
     for (const LinkUse& use : link.uses) {
       const double rate = RateInSolve(bundles_[use.bundle]);
-      load += use.weight * rate;
+      load += static_cast<double>(use.weight) * rate;
       fastest = std::max(fastest, rate);
     }
     link.slack = link.capacity - load;
@@ -494,7 +518,7 @@ bool FlowNetwork::HasBottleneck(Bundle& b) {
       fastest = 0;
       for (const LinkUse& use : link.uses) {
         const double rate = bundles_[use.bundle].rate;
-        slack -= use.weight * rate;
+        slack -= static_cast<double>(use.weight) * rate;
         fastest = std::max(fastest, rate);
       }
     }
@@ -533,7 +557,7 @@ void FlowNetwork::Advance(Bundle& b, Time now) {
 
 void FlowNetwork::Credit(const Bundle& b, double bytes) {
   if (bytes == 0) return;
-  for (const Hop& hop : b.hops) counters_[hop.link].bytes += hop.weight * bytes;
+  for (const Hop& hop : b.hops) links_[hop.link].counters.bytes += hop.weight * bytes;
 }
 
 double FlowNetwork::BytesSentSince(const Bundle& b, Time now) const {
@@ -627,16 +651,16 @@ BytesPerSecond FlowNetwork::capacity(LinkIndex link) const {
 Bytes FlowNetwork::link_bytes(LinkIndex link) const {
   CheckLink(link);
   const Time now = engine_.now();
-  double bytes = counters_[link.value].bytes;
+  double bytes = links_[link.value].counters.bytes;
   for (const LinkUse& use : links_[link.value].uses) {
-    bytes += use.weight * BytesSentSince(bundles_[use.bundle], now);
+    bytes += static_cast<double>(use.weight) * BytesSentSince(bundles_[use.bundle], now);
   }
   return Bytes::FromDouble(bytes);
 }
 
 Time FlowNetwork::link_busy_time(LinkIndex link) const {
   CheckLink(link);
-  const LinkCounters& c = counters_[link.value];
+  const LinkCounters& c = links_[link.value].counters;
   if (links_[link.value].uses.empty()) return c.busy;
   return c.busy + (engine_.now() - c.since);
 }
