@@ -348,18 +348,18 @@ double FlowNetwork::RateInSolve(const Bundle& b) const {
 bool FlowNetwork::Refill() {
   fill_.clear();
   size_t unfrozen_bundles = 0;
+  for (const uint32_t s : solve_bundles_) bundles_[s].frozen = false;
   for (const uint32_t s : solve_bundles_) {
     Bundle& b = bundles_[s];
-    b.frozen = false;
-    if (FillAlone(s)) continue;
+    if (b.frozen || FillGroup(s)) continue;
     ++unfrozen_bundles;
     if (b.cap > 0) fill_.push_back(Fill{.level = b.cap, .key = kCapKey | s});
   }
   bool closed = true;
   for (const uint32_t l : solve_links_) {
     Link& link = links_[l];
-    if (link.alone) {
-      link.alone = false;
+    if (link.grouped) {
+      link.grouped = false;
       continue;
     }
     double slack = link.capacity;
@@ -418,29 +418,53 @@ bool FlowNetwork::Refill() {
   return closed;
 }
 
-// A bundle that is the only user of every link it crosses (a TP collective inside a node, most
-// of the time) shares no candidate with the rest of the fill: the heap would freeze it at its
-// lowest candidate, a link at capacity / weight or its cap, ties to the lower key, and touch
-// nothing else. Filling it here keeps its links out of the heap; they are marked `alone` for
-// Refill to skip. Returns false, changing nothing, if some link has another user.
-bool FlowNetwork::FillAlone(uint32_t slot) {
+// Bundles that cross the same links and share them with no other bundle (a TP collective inside
+// a node, alone or overlapping another of its TP group's) form a component of the fill with no
+// candidate but their links and caps. Without caps, or with one bundle, the heap would freeze
+// them all at their lowest candidate: a link at capacity / Σ weight (no fixed bundle takes any
+// of it), or the one bundle's cap, ties to the lower key. Filling them here keeps their links
+// out of the heap; the links are marked `grouped` for Refill to skip. Returns false, changing
+// nothing, if `slot`'s links are not so shared.
+bool FlowNetwork::FillGroup(uint32_t slot) {
   Bundle& b = bundles_[slot];
+  const UseList& group = links_[b.hops[0].link].uses;
+  if (group.size() > UseList::kInline) return false;
+  for (const LinkUse& use : group) {
+    const Bundle& member = bundles_[use.bundle];
+    if (member.stamp != epoch_ || member.hops.size() != b.hops.size()) return false;
+    if (group.size() > 1 && member.cap > 0) return false;
+  }
+  // Each link carries exactly the group, so every member crosses every link of `slot`, and no
+  // other (hops are distinct links).
   for (const Hop& hop : b.hops) {
-    if (links_[hop.link].uses.size() != 1) return false;
+    const UseList& uses = links_[hop.link].uses;
+    if (uses.size() != group.size()) return false;
+    for (const LinkUse& use : uses) {
+      if (std::none_of(group.begin(), group.end(),
+                       [&](const LinkUse& g) { return g.bundle == use.bundle; })) {
+        return false;
+      }
+    }
   }
   bool any = b.cap > 0;
   Fill lowest{.level = b.cap, .key = kCapKey | slot};
   for (const Hop& hop : b.hops) {
     Link& link = links_[hop.link];
-    link.alone = true;
-    // As Refill computes it: the slack is the whole capacity, the unfrozen weight the hop's.
+    link.grouped = true;
+    // As Refill computes it: the slack is the whole capacity, the unfrozen weight the sum of
+    // the users' (integers, so exact in any order).
     const Fill f{.level = link.capacity / static_cast<double>(link.weight), .key = hop.link};
     if (!any || FillAfter()(lowest, f)) lowest = f;
     any = true;
   }
-  b.frozen = true;
-  b.new_rate = lowest.level;
-  b.bottleneck = (lowest.key & kCapKey) != 0 ? kAtCap : static_cast<uint32_t>(lowest.key);
+  const uint32_t bottleneck =
+      (lowest.key & kCapKey) != 0 ? kAtCap : static_cast<uint32_t>(lowest.key);
+  for (const LinkUse& use : group) {
+    Bundle& member = bundles_[use.bundle];
+    member.frozen = true;
+    member.new_rate = lowest.level;
+    member.bottleneck = bottleneck;
+  }
   return true;
 }
 

@@ -173,7 +173,7 @@ class FlowNetwork {
     uint64_t stamp = 0;   // == epoch_ once the current solve or Start has visited it
     uint32_t weight = 0;  // Σ weight of `uses`, so a link with one user needs no look at it
     bool stale = false;   // on stale_links_
-    bool alone = false;   // while Refill runs: its one user was filled by FillAlone
+    bool grouped = false;  // while Refill runs: its users were filled by FillGroup
     UseList uses;         // bundles sending through it
     LinkCounters counters;
   };
@@ -232,7 +232,7 @@ class FlowNetwork {
   void Join(uint32_t slot);
   void JoinComponents();
   bool Refill();
-  bool FillAlone(uint32_t slot);
+  bool FillGroup(uint32_t slot);
   void Freeze(uint32_t slot, double level, uint32_t bottleneck);
   bool Validate();
   bool HasBottleneck(Bundle& b);
