@@ -1,6 +1,7 @@
 #include "sim/flow_network.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -428,20 +429,23 @@ bool FlowNetwork::Refill() {
 bool FlowNetwork::FillGroup(uint32_t slot) {
   Bundle& b = bundles_[slot];
   const UseList& group = links_[b.hops[0].link].uses;
-  if (group.size() > UseList::kInline) return false;
-  for (const LinkUse& use : group) {
-    const Bundle& member = bundles_[use.bundle];
+  const size_t k = group.size();
+  if (k > UseList::kInline) return false;
+  std::array<uint32_t, UseList::kInline> members;
+  for (size_t i = 0; i < k; ++i) {
+    members[i] = group.begin()[i].bundle;
+    const Bundle& member = bundles_[members[i]];
     if (member.stamp != epoch_ || member.hops.size() != b.hops.size()) return false;
-    if (group.size() > 1 && member.cap > 0) return false;
+    if (k > 1 && member.cap > 0) return false;
   }
   // Each link carries exactly the group, so every member crosses every link of `slot`, and no
-  // other (hops are distinct links).
+  // other (hops are distinct links). With k = 1 the one user is `slot`.
   for (const Hop& hop : b.hops) {
     const UseList& uses = links_[hop.link].uses;
-    if (uses.size() != group.size()) return false;
+    if (uses.size() != k) return false;
+    if (k == 1) continue;
     for (const LinkUse& use : uses) {
-      if (std::none_of(group.begin(), group.end(),
-                       [&](const LinkUse& g) { return g.bundle == use.bundle; })) {
+      if (std::find(members.begin(), members.begin() + k, use.bundle) == members.begin() + k) {
         return false;
       }
     }
