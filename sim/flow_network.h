@@ -223,6 +223,7 @@ class FlowNetwork {
   };
 
   uint32_t AllocateSlot();
+  void PrefetchLink(uint32_t link) const;
   void CopyPath(Bundle& b, std::span<const FlowHop> path);
   void Attach(uint32_t slot);
   void Detach(uint32_t slot);
