@@ -1,6 +1,7 @@
 #include "sim/flow_network.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -55,13 +56,38 @@ FlowNetwork::FlowNetwork(EventEngine& engine, std::vector<BytesPerSecond> capaci
         << "link " << i << " has capacity " << c << " B/s; capacities must be positive";
     links_[i].capacity = c;
   }
-  counters_.resize(n);
   hop_of_link_.resize(n);
 }
 
 FlowNetwork::~FlowNetwork() {
   engine_.Cancel(timer_);
   engine_.Cancel(solve_event_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A link's list of users
+
+FlowNetwork::UseList& FlowNetwork::UseList::operator=(UseList&& other) noexcept {
+  if (this == &other) return *this;
+  delete[] heap_;
+  heap_ = std::exchange(other.heap_, nullptr);
+  size_ = std::exchange(other.size_, 0);
+  capacity_ = std::exchange(other.capacity_, kInline);
+  std::copy(other.inline_, other.inline_ + kInline, inline_);
+  return *this;
+}
+
+void FlowNetwork::UseList::push_back(const LinkUse& use) {
+  if (size_ == capacity_) {
+    TRAINSIM_CHECK(capacity_ <= std::numeric_limits<uint32_t>::max() / 2)
+        << "a link has more than 2^31 users";
+    auto* grown = new LinkUse[2 * capacity_];
+    std::copy(data(), data() + size_, grown);
+    delete[] heap_;
+    heap_ = grown;
+    capacity_ *= 2;
+  }
+  data()[size_++] = use;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,6 +103,9 @@ BundleId FlowNetwork::Start(const BundleSpec& spec, EventCallback on_done) {
   TRAINSIM_CHECK(cap >= 0 && std::isfinite(cap)) << "bundle rate cap " << cap << " B/s";
   TRAINSIM_CHECK(next_serial_ <= kMaxSerial) << "more than 2^40 bundles started";
 
+  for (const FlowHop& h : spec.path) {
+    if (h.link.value < links_.size()) PrefetchLink(h.link.value);
+  }
   const uint32_t slot = AllocateSlot();
   Bundle& b = bundles_[slot];
   CopyPath(b, spec.path);
@@ -107,6 +136,15 @@ BundleId FlowNetwork::Start(const BundleSpec& spec, EventCallback on_done) {
   }
   if (!in_timer_) ArmTimer();
   return BundleId{b.id};
+}
+
+// A bundle's links are independent loads that miss the cache when the network is large (the
+// other replicas' collectives ran in between); asking for all of them before using the first
+// overlaps the misses.
+void FlowNetwork::PrefetchLink(uint32_t link) const {
+  const auto* line = reinterpret_cast<const char*>(&links_[link]);
+  __builtin_prefetch(line);
+  __builtin_prefetch(line + 64);
 }
 
 uint32_t FlowNetwork::AllocateSlot() {
@@ -149,7 +187,7 @@ void FlowNetwork::Attach(uint32_t slot) {
     Hop& hop = b.hops[i];
     Link& link = links_[hop.link];
     if (link.uses.empty()) {
-      counters_[hop.link].since = now;
+      link.counters.since = now;
     } else {
       MarkStale(hop.link);  // those already there may slow down: re-fill them at once
     }
@@ -157,8 +195,7 @@ void FlowNetwork::Attach(uint32_t slot) {
         << "flows through link " << hop.link << " add up to more than 2^32 - 1";
     link.weight += hop.weight;
     hop.use_index = static_cast<uint32_t>(link.uses.size());
-    link.uses.push_back(
-        LinkUse{.bundle = slot, .hop = i, .weight = static_cast<double>(hop.weight)});
+    link.uses.push_back(LinkUse{.bundle = slot, .hop = i, .weight = hop.weight});
   }
 }
 
@@ -175,7 +212,7 @@ void FlowNetwork::Detach(uint32_t slot) {
     link.uses.pop_back();
     link.weight -= hop.weight;
     if (link.uses.empty()) {
-      counters_[hop.link].busy += now - counters_[hop.link].since;
+      link.counters.busy += now - link.counters.since;
     } else {
       MarkStale(hop.link);
     }
@@ -201,6 +238,7 @@ void FlowNetwork::RequestSolve() {
 // wait out its latency.
 void FlowNetwork::LastByteSent(uint32_t slot) {
   Bundle& b = bundles_[slot];
+  for (const Hop& hop : b.hops) PrefetchLink(hop.link);
   const Time now = engine_.now();
   Credit(b, b.remaining);
   b.remaining = 0;
@@ -323,9 +361,21 @@ double FlowNetwork::RateInSolve(const Bundle& b) const {
 // shares a link with S: S is then a union of components, and its fill is the exact answer.
 bool FlowNetwork::Refill() {
   fill_.clear();
+  size_t unfrozen_bundles = 0;
+  for (const uint32_t s : solve_bundles_) bundles_[s].frozen = false;
+  for (const uint32_t s : solve_bundles_) {
+    Bundle& b = bundles_[s];
+    if (b.frozen || FillGroup(s)) continue;
+    ++unfrozen_bundles;
+    if (b.cap > 0) fill_.push_back(Fill{.level = b.cap, .key = kCapKey | s});
+  }
   bool closed = true;
   for (const uint32_t l : solve_links_) {
     Link& link = links_[l];
+    if (link.grouped) {
+      link.grouped = false;
+      continue;
+    }
     double slack = link.capacity;
     double unfrozen = 0;
     if (link.uses.size() == 1) {
@@ -334,9 +384,9 @@ bool FlowNetwork::Refill() {
       for (const LinkUse& use : link.uses) {
         const Bundle& b = bundles_[use.bundle];
         if (b.stamp == epoch_) {
-          unfrozen += use.weight;
+          unfrozen += static_cast<double>(use.weight);
         } else {
-          slack -= use.weight * b.rate;
+          slack -= static_cast<double>(use.weight) * b.rate;
           closed = false;
         }
       }
@@ -347,13 +397,8 @@ bool FlowNetwork::Refill() {
     link.unfrozen = unfrozen;
     fill_.push_back(Fill{.level = link.slack / unfrozen, .key = l});
   }
-  for (const uint32_t s : solve_bundles_) {
-    Bundle& b = bundles_[s];
-    b.frozen = false;
-    if (b.cap > 0) fill_.push_back(Fill{.level = b.cap, .key = kCapKey | s});
-  }
+  // Keys are unique, so the order of the pops does not depend on the order of the pushes.
   std::make_heap(fill_.begin(), fill_.end(), FillAfter());
-  size_t unfrozen_bundles = solve_bundles_.size();
   while (unfrozen_bundles > 0) {
     TRAINSIM_CHECK(!fill_.empty()) << "progressive filling ran out of candidates";
     std::pop_heap(fill_.begin(), fill_.end(), FillAfter());
@@ -387,6 +432,59 @@ bool FlowNetwork::Refill() {
   return closed;
 }
 
+// Bundles that cross the same links and share them with no other bundle (a TP collective inside
+// a node, alone or overlapping another of its TP group's) form a component of the fill with no
+// candidate but their links and caps. Without caps, or with one bundle, the heap would freeze
+// them all at their lowest candidate: a link at capacity / Σ weight (no fixed bundle takes any
+// of it), or the one bundle's cap, ties to the lower key. Filling them here keeps their links
+// out of the heap; the links are marked `grouped` for Refill to skip. Returns false, changing
+// nothing, if `slot`'s links are not so shared.
+bool FlowNetwork::FillGroup(uint32_t slot) {
+  Bundle& b = bundles_[slot];
+  const UseList& group = links_[b.hops[0].link].uses;
+  const size_t k = group.size();
+  if (k > UseList::kInline) return false;
+  std::array<uint32_t, UseList::kInline> members;
+  for (size_t i = 0; i < k; ++i) {
+    members[i] = group.begin()[i].bundle;
+    const Bundle& member = bundles_[members[i]];
+    if (member.stamp != epoch_ || member.hops.size() != b.hops.size()) return false;
+    if (k > 1 && member.cap > 0) return false;
+  }
+  // Each link carries exactly the group, so every member crosses every link of `slot`, and no
+  // other (hops are distinct links). With k = 1 the one user is `slot`.
+  for (const Hop& hop : b.hops) {
+    const UseList& uses = links_[hop.link].uses;
+    if (uses.size() != k) return false;
+    if (k == 1) continue;
+    for (const LinkUse& use : uses) {
+      if (std::find(members.begin(), members.begin() + k, use.bundle) == members.begin() + k) {
+        return false;
+      }
+    }
+  }
+  bool any = b.cap > 0;
+  Fill lowest{.level = b.cap, .key = kCapKey | slot};
+  for (const Hop& hop : b.hops) {
+    Link& link = links_[hop.link];
+    link.grouped = true;
+    // As Refill computes it: the slack is the whole capacity, the unfrozen weight the sum of
+    // the users' (integers, so exact in any order).
+    const Fill f{.level = link.capacity / static_cast<double>(link.weight), .key = hop.link};
+    if (!any || FillAfter()(lowest, f)) lowest = f;
+    any = true;
+  }
+  const uint32_t bottleneck =
+      (lowest.key & kCapKey) != 0 ? kAtCap : static_cast<uint32_t>(lowest.key);
+  for (const LinkUse& use : group) {
+    Bundle& member = bundles_[use.bundle];
+    member.frozen = true;
+    member.new_rate = lowest.level;
+    member.bottleneck = bottleneck;
+  }
+  return true;
+}
+
 void FlowNetwork::Freeze(uint32_t slot, double level, uint32_t bottleneck) {
   Bundle& b = bundles_[slot];
   b.frozen = true;
@@ -405,13 +503,16 @@ void FlowNetwork::Freeze(uint32_t slot, double level, uint32_t bottleneck) {
 // bundles that break it have joined S. Links outside S's links are unchanged, and so is every
 // fixed bundle whose bottleneck lies outside them.
 bool FlowNetwork::Validate() {
+  // A link of S with one user is skipped throughout: that user is in S (it brought the link in),
+  // is the fastest there whatever its rate, and no fixed bundle crosses the link.
   for (const uint32_t l : solve_links_) {
     Link& link = links_[l];
+    if (link.uses.size() == 1) continue;
     double load = 0;
     double fastest = 0;
     for (const LinkUse& use : link.uses) {
       const double rate = RateInSolve(bundles_[use.bundle]);
-      load += use.weight * rate;
+      load += static_cast<double>(use.weight) * rate;
       fastest = std::max(fastest, rate);
     }
     link.slack = link.capacity - load;
@@ -424,7 +525,7 @@ bool FlowNetwork::Validate() {
     const Bundle& b = bundles_[s];
     if (b.bottleneck == kAtCap) continue;
     const Link& link = links_[b.bottleneck];
-    if (b.new_rate >= link.max_rate * (1 - kFairTolerance)) continue;
+    if (link.uses.size() == 1 || b.new_rate >= link.max_rate * (1 - kFairTolerance)) continue;
     for (const LinkUse& use : link.uses) {
       const Bundle& other = bundles_[use.bundle];
       if (other.stamp != epoch_ && other.rate > b.new_rate) joining_.push_back(use.bundle);
@@ -433,6 +534,7 @@ bool FlowNetwork::Validate() {
   // A fixed bundle on a link of S must still have a bottleneck.
   const uint64_t round = ++check_round_;
   for (const uint32_t l : solve_links_) {
+    if (links_[l].uses.size() == 1) continue;
     for (const LinkUse& use : links_[l].uses) {
       Bundle& b = bundles_[use.bundle];
       if (b.stamp == epoch_ || b.checked == round) continue;
@@ -457,7 +559,7 @@ bool FlowNetwork::HasBottleneck(Bundle& b) {
       fastest = 0;
       for (const LinkUse& use : link.uses) {
         const double rate = bundles_[use.bundle].rate;
-        slack -= use.weight * rate;
+        slack -= static_cast<double>(use.weight) * rate;
         fastest = std::max(fastest, rate);
       }
     }
@@ -496,7 +598,7 @@ void FlowNetwork::Advance(Bundle& b, Time now) {
 
 void FlowNetwork::Credit(const Bundle& b, double bytes) {
   if (bytes == 0) return;
-  for (const Hop& hop : b.hops) counters_[hop.link].bytes += hop.weight * bytes;
+  for (const Hop& hop : b.hops) links_[hop.link].counters.bytes += hop.weight * bytes;
 }
 
 double FlowNetwork::BytesSentSince(const Bundle& b, Time now) const {
@@ -590,16 +692,16 @@ BytesPerSecond FlowNetwork::capacity(LinkIndex link) const {
 Bytes FlowNetwork::link_bytes(LinkIndex link) const {
   CheckLink(link);
   const Time now = engine_.now();
-  double bytes = counters_[link.value].bytes;
+  double bytes = links_[link.value].counters.bytes;
   for (const LinkUse& use : links_[link.value].uses) {
-    bytes += use.weight * BytesSentSince(bundles_[use.bundle], now);
+    bytes += static_cast<double>(use.weight) * BytesSentSince(bundles_[use.bundle], now);
   }
   return Bytes::FromDouble(bytes);
 }
 
 Time FlowNetwork::link_busy_time(LinkIndex link) const {
   CheckLink(link);
-  const LinkCounters& c = counters_[link.value];
+  const LinkCounters& c = links_[link.value].counters;
   if (links_[link.value].uses.empty()) return c.busy;
   return c.busy + (engine_.now() - c.since);
 }

@@ -118,14 +118,54 @@ class FlowNetwork {
   struct LinkUse {
     uint32_t bundle;  // slot
     uint32_t hop;     // index into that bundle's hops
-    double weight;
+    uint32_t weight;  // the hop's
   };
-  // What Attach, Detach and a solve touch per link, in one cache line. slack, unfrozen and
-  // max_rate are solve scratch, valid where stamp == epoch_ (the link is in solve_links_).
+  // A link's list of users: a vector that keeps its first kInline entries in place, since most
+  // links carry a few bundles at a time (the NVLink ports of a node its TP collectives), so
+  // that a bundle joining or leaving the link touches no memory but the link's own. Entries move
+  // out to the heap when the list outgrows them and stay there (as a vector keeps its
+  // capacity). Order and swap-with-last removal are those of a vector: sums over the list do not
+  // depend on where it is stored.
+  class UseList {
+   public:
+    static constexpr uint32_t kInline = 4;
+    UseList() = default;
+    UseList(UseList&& other) noexcept { *this = std::move(other); }
+    UseList& operator=(UseList&& other) noexcept;
+    ~UseList() { delete[] heap_; }
+
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    LinkUse* begin() { return data(); }
+    LinkUse* end() { return data() + size_; }
+    const LinkUse* begin() const { return data(); }
+    const LinkUse* end() const { return data() + size_; }
+    LinkUse& operator[](uint32_t i) { return data()[i]; }
+    LinkUse& back() { return data()[size_ - 1]; }
+    void push_back(const LinkUse& use);
+    void pop_back() { --size_; }
+
+   private:
+    LinkUse* data() { return capacity_ > kInline ? heap_ : inline_; }
+    const LinkUse* data() const { return capacity_ > kInline ? heap_ : inline_; }
+
+    LinkUse* heap_ = nullptr;  // owned; used once capacity_ > kInline
+    uint32_t size_ = 0;
+    uint32_t capacity_ = kInline;
+    LinkUse inline_[kInline];
+  };
+  // Utilisation counters, touched when bytes are credited or the link goes idle or busy.
+  struct LinkCounters {
+    double bytes = 0;  // credited so far
+    Time busy;         // busy time up to `since`
+    Time since;        // when the link last went from idle to busy
+  };
+  // Everything Attach, Detach, a solve and a credit touch per link, in two adjacent cache lines.
+  // slack, unfrozen and max_rate are solve scratch, valid where stamp == epoch_ (the link is in
+  // solve_links_).
   struct alignas(64) Link {
-    std::vector<LinkUse> uses;  // bundles sending through it
-    double capacity = 0;        // B/s
-    double slack = 0;           // capacity not taken by fixed or frozen bundles
+    double capacity = 0;  // B/s
+    double slack = 0;     // capacity not taken by fixed or frozen bundles
     union {
       double unfrozen = 0;  // while filling: weight of the re-filled bundles not yet frozen
       double max_rate;      // while checking: the fastest per-flow rate through it
@@ -133,14 +173,11 @@ class FlowNetwork {
     uint64_t stamp = 0;   // == epoch_ once the current solve or Start has visited it
     uint32_t weight = 0;  // Σ weight of `uses`, so a link with one user needs no look at it
     bool stale = false;   // on stale_links_
+    bool grouped = false;  // while Refill runs: its users were filled by FillGroup
+    UseList uses;         // bundles sending through it
+    LinkCounters counters;
   };
-  static_assert(sizeof(Link) == 64);
-  // Utilisation counters, touched when bytes are credited or the link goes idle or busy.
-  struct LinkCounters {
-    double bytes = 0;  // credited so far
-    Time busy;         // busy time up to `since`
-    Time since;        // when the link last went from idle to busy
-  };
+  static_assert(sizeof(Link) == 128);
   enum class Phase : uint8_t { kFree, kSending, kLatency };
   // What a solve reads comes first.
   struct alignas(64) Bundle {
@@ -186,6 +223,7 @@ class FlowNetwork {
   };
 
   uint32_t AllocateSlot();
+  void PrefetchLink(uint32_t link) const;
   void CopyPath(Bundle& b, std::span<const FlowHop> path);
   void Attach(uint32_t slot);
   void Detach(uint32_t slot);
@@ -195,6 +233,7 @@ class FlowNetwork {
   void Join(uint32_t slot);
   void JoinComponents();
   bool Refill();
+  bool FillGroup(uint32_t slot);
   void Freeze(uint32_t slot, double level, uint32_t bottleneck);
   bool Validate();
   bool HasBottleneck(Bundle& b);
@@ -217,7 +256,6 @@ class FlowNetwork {
 
   EventEngine& engine_;
   std::vector<Link> links_;
-  std::vector<LinkCounters> counters_;
   std::vector<uint32_t> hop_of_link_;  // Start's scratch: where a link sits in the new path
 
   std::vector<Bundle> bundles_;

@@ -1,6 +1,7 @@
 #include "workloads/execution_graph.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "sim/check.h"
 
@@ -41,10 +42,35 @@ size_t CommOpHash::operator()(const CommOp& op) const {
   return static_cast<size_t>(h);
 }
 
+uint32_t ExecutionGraph::CostIndex(const GraphNode& node) {
+  const auto duration = static_cast<uint64_t>(node.duration.picoseconds());
+  const auto energy = std::bit_cast<uint64_t>(node.energy.value());
+  const auto flops = std::bit_cast<uint64_t>(node.flops);
+  if ((duration | energy | flops) == 0) return 0;
+  uint64_t h = duration * 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 29) ^ energy) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 31) ^ flops) * 0x94d049bb133111ebULL;
+  uint32_t& recent = recent_costs_[(h >> 32) % recent_costs_.size()];
+  const NodeCost& seen = costs_[recent];
+  // Compared bit for bit, so that a cost is stored exactly as it was given.
+  if (recent != 0 && static_cast<uint64_t>(seen.duration.picoseconds()) == duration &&
+      std::bit_cast<uint64_t>(seen.energy.value()) == energy &&
+      std::bit_cast<uint64_t>(seen.flops) == flops) {
+    return recent;
+  }
+  TRAINSIM_CHECK(costs_.size() < UINT32_MAX) << "more than 2^32 - 1 distinct compute costs";
+  recent = static_cast<uint32_t>(costs_.size());
+  costs_.push_back(NodeCost{.duration = node.duration, .energy = node.energy,
+                            .flops = node.flops});
+  return recent;
+}
+
 NodeId ExecutionGraph::Add(const GraphNode& node) {
   TRAINSIM_CHECK(node.stream >= 0 && node.stream < streams());
   const auto id = static_cast<NodeId>(nodes_.size());
-  nodes_.push_back(node);
+  nodes_.push_back(StoredNode{.category = node.category, .on_stream = node.on_stream,
+                              .stream = node.stream, .comm = node.comm,
+                              .cost = CostIndex(node)});
   if (node.on_stream) streams_[node.stream].push_back(id);
   return id;
 }
@@ -86,6 +112,7 @@ void ExecutionGraph::Finalize() {
   edges_.clear();
   edges_.shrink_to_fit();
   comm_index_ = {};
+  costs_.shrink_to_fit();
 }
 
 std::span<const NodeId> ExecutionGraph::successors(NodeId id) const {

@@ -14,11 +14,14 @@
 //
 // Communication nodes name a collective over a group of ranks (workloads/placement.h) of the
 // representative; the executor turns them into flows on the network, where concurrent
-// collectives contend for links. Nodes, dependencies and streams are flat vectors (CSR).
+// collectives contend for links. Nodes, dependencies and streams are flat vectors (CSR); a node
+// is stored in 16 bytes, its compute cost as an index into a table of the distinct costs.
 #ifndef TRAINSIM_WORKLOADS_EXECUTION_GRAPH_H_
 #define TRAINSIM_WORKLOADS_EXECUTION_GRAPH_H_
 
+#include <array>
 #include <cstdint>
+#include <ranges>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -88,8 +91,18 @@ class ExecutionGraph {
 
   size_t size() const { return nodes_.size(); }
   int streams() const { return static_cast<int>(streams_.size()); }
-  const GraphNode& node(NodeId id) const { return nodes_[id]; }
-  std::span<const GraphNode> nodes() const { return nodes_; }
+  GraphNode node(NodeId id) const {
+    const StoredNode& n = nodes_[id];
+    const NodeCost& c = costs_[n.cost];
+    return GraphNode{.category = n.category, .on_stream = n.on_stream, .stream = n.stream,
+                     .comm = n.comm, .duration = c.duration, .energy = c.energy,
+                     .flops = c.flops};
+  }
+  // Every node, in NodeId order (by value).
+  auto nodes() const {
+    return std::views::iota(NodeId{0}, static_cast<NodeId>(nodes_.size())) |
+           std::views::transform([this](NodeId id) { return node(id); });
+  }
   std::span<const CommOp> comm_ops() const { return comm_ops_; }
   std::span<const NodeId> stream_order(int stream) const { return streams_[stream]; }
   // After Finalize: successors and predecessors of a node.
@@ -97,7 +110,30 @@ class ExecutionGraph {
   std::span<const NodeId> predecessors(NodeId id) const;
 
  private:
-  std::vector<GraphNode> nodes_;
+  // A node as stored: 16 bytes rather than GraphNode's 40, since an expanded step holds tens of
+  // millions of nodes and its walk streams through them.
+  struct StoredNode {
+    Category category;
+    bool on_stream;
+    int32_t stream;
+    int32_t comm;
+    uint32_t cost;  // index into costs_
+  };
+  struct NodeCost {
+    Time duration;
+    Joules energy;
+    double flops = 0;
+  };
+  static_assert(sizeof(StoredNode) == 16);
+  uint32_t CostIndex(const GraphNode& node);
+
+  std::vector<StoredNode> nodes_;
+  // Compute costs, each distinct one once (0: the zero cost of communication nodes). The same
+  // few kernels recur on every layer, micro-batch and replica, so Add finds a repeat in a small
+  // direct-mapped cache of recent costs, with no map that could grow with the graph; with
+  // compute jitter every node's cost is its own, and the table holds one per compute node.
+  std::vector<NodeCost> costs_{NodeCost{}};
+  std::array<uint32_t, 256> recent_costs_{};
   std::vector<CommOp> comm_ops_;
   std::unordered_map<CommOp, int32_t, CommOpHash> comm_index_;
   std::vector<std::vector<NodeId>> streams_;

@@ -265,7 +265,7 @@ class Runner {
 
  private:
   void Start(NodeId id) {
-    const GraphNode& n = graph_.node(id);
+    const GraphNode n = graph_.node(id);
     trace_.nodes[id].start = engine_.now();
     if (n.comm < 0 || plans_[n.comm].phases.empty()) {
       engine_.ScheduleAfter(n.comm < 0 ? n.duration : Time(), [this, id] { Finish(id); });

@@ -26,7 +26,7 @@ void GraphWalker::Begin() {
 }
 
 void GraphWalker::Finished(NodeId id) {
-  const GraphNode& n = graph_.node(id);
+  const GraphNode n = graph_.node(id);
   done_[id] = true;
   if (n.on_stream) {
     busy_[n.stream] = false;
@@ -34,7 +34,7 @@ void GraphWalker::Finished(NodeId id) {
   }
   for (NodeId s : graph_.successors(id)) {
     if (--pending_[s] > 0) continue;
-    const GraphNode& succ = graph_.node(s);
+    const GraphNode succ = graph_.node(s);
     if (succ.on_stream) {
       TryStream(succ.stream);
     } else {
@@ -47,7 +47,7 @@ void GraphWalker::Finished(NodeId id) {
 Status GraphWalker::CheckAllRan() const {
   for (NodeId id = 0; id < graph_.size(); ++id) {
     if (done_[id]) continue;
-    const GraphNode& n = graph_.node(id);
+    const GraphNode n = graph_.node(id);
     return InternalError(fmt::format(
         "the step's execution graph cannot finish: node {} ({} on stream {}) never ran; "
         "its dependencies form a cycle or wait on it",

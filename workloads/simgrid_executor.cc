@@ -39,7 +39,7 @@ class GraphDriver final : public simgrid::ActivityDriver {
 
  private:
   void Start(NodeId id) {
-    const GraphNode& n = graph_.node(id);
+    const GraphNode n = graph_.node(id);
     times_[id].start = starter_->now();
     if (n.comm < 0) {
       starter_->StartDelay(id, n.duration);

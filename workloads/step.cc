@@ -138,7 +138,7 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
   std::vector<StageAccount> stages(static_cast<size_t>(graph.streams()));
   for (StageAccount& a : stages) a.exposed_by_comm.assign(graph.comm_ops().size(), Time());
   for (NodeId id = 0; id < graph.size(); ++id) {
-    const GraphNode& n = graph.node(id);
+    const GraphNode n = graph.node(id);
     StageAccount& a = stages[n.stream];
     a.end = std::max(a.end, trace.nodes[id].end);
     if (!n.on_stream &&
@@ -157,7 +157,7 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
     // A gap before a stream node: exposed communication of the transfer that gated it, up to
     // that transfer's own duration since the gap began; the rest is bubble.
     auto gap = [&](Time length, NodeId gate) {
-      const GraphNode& g = graph.node(gate);
+      const GraphNode g = graph.node(gate);
       if (g.comm < 0) {
         a.bubble += length;
         return;
@@ -185,7 +185,7 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
           gap(t.start - prev, gate);
         }
       }
-      const GraphNode& n = graph.node(id);
+      const GraphNode n = graph.node(id);
       a.busy[static_cast<int>(n.category)] += t.end - t.start;
       if (n.comm >= 0) a.exposed_by_comm[static_cast<size_t>(n.comm)] += t.end - t.start;
       prev = t.end;
@@ -229,7 +229,7 @@ std::shared_ptr<const StepTimeline> MakeTimeline(const ExecutionGraph& graph,
   }
   t->spans.reserve(graph.size());
   for (NodeId id = 0; id < graph.size(); ++id) {
-    const GraphNode& n = graph.node(id);
+    const GraphNode n = graph.node(id);
     const NodeTiming& timing = trace.nodes[id];
     const double seconds = (timing.end - timing.start).seconds();
     t->spans.push_back(TimelineSpan{
