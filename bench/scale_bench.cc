@@ -55,10 +55,10 @@ const char* ModeName(Mode m) {
 // Runs in the child: the default scenario at `gpus`, simulated.
 ChildResult Simulate(int64_t gpus, Mode mode) {
   ChildResult out;
-  YAML::Node root = YAML::Load(std::string(trainsim::config::EmbeddedText(
-      trainsim::config::kDefaultScenarioPath)));
-  const int64_t model_parallel = root["parallelism"]["tp"].as<int64_t>() *
-                                 root["parallelism"]["pp"].as<int64_t>();
+  YAML::Node root = YAML::Load(
+      std::string(trainsim::config::EmbeddedText(trainsim::config::kDefaultScenarioPath)));
+  const int64_t model_parallel =
+      root["parallelism"]["tp"].as<int64_t>() * root["parallelism"]["pp"].as<int64_t>();
   root["cluster"]["gpus"] = gpus;
   if (gpus > 65536) root["cluster"]["fabric"]["oversubscription"] = 3;
   root["training"]["global_batch"] = 32 * (gpus / model_parallel);
@@ -73,9 +73,12 @@ ChildResult Simulate(int64_t gpus, Mode mode) {
     return out;
   }
   const trainsim::config::ScenarioSpec& s = *spec;
-  trainsim::workloads::StepScenario scenario{
-      .cluster = &s.cluster, .model = &s.model, .plan = &s.parallel, .training = &s.training,
-      .precision = &s.precision, .options = &s.simulation};
+  trainsim::workloads::StepScenario scenario{.cluster = &s.cluster,
+                                             .model = &s.model,
+                                             .plan = &s.parallel,
+                                             .training = &s.training,
+                                             .precision = &s.precision,
+                                             .options = &s.simulation};
   if (mode == Mode::kSimGrid) scenario.executor = trainsim::workloads::ExecuteSimGrid;
   StatusOr<trainsim::workloads::StepResult> r = trainsim::workloads::SimulateStep(scenario);
   if (!r.ok() || !r->simulated) {
@@ -107,14 +110,21 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--modes: a comma-separated list of classes, expand, simgrid\n");
         return 2;
       }
+    } else if (const long long gpus = std::atoll(argv[i]);
+               gpus > 0 && arg.find_first_not_of("0123456789") == std::string::npos) {
+      sizes.push_back(gpus);
     } else {
-      sizes.push_back(std::atoll(argv[i]));
+      std::fprintf(stderr,
+                   "scale_bench: unexpected '%s'\nusage: scale_bench [--budget SECONDS] "
+                   "[--modes classes,expand,simgrid] [GPUS ...]\n",
+                   arg.c_str());
+      return 2;
     }
   }
   if (sizes.empty()) sizes = {1024, 4096, 16384, 65536, 98304};
   if (modes.empty()) modes = {Mode::kClasses, Mode::kExpand, Mode::kSimGrid};
-  std::printf("%8s %10s %9s %10s %12s %12s  %s\n", "GPUs", "wall s", "CPU s", "RSS MB",
-              "step s", "graph nodes", "executor");
+  std::printf("%8s %10s %9s %10s %12s %12s  %s\n", "GPUs", "wall s", "CPU s", "RSS MB", "step s",
+              "graph nodes", "executor");
   for (Mode mode : modes) {
     bool over_budget = false;
     for (int64_t gpus : sizes) {
@@ -163,8 +173,8 @@ int main(int argc, char** argv) {
         continue;
       }
       std::printf("%8lld %10.2f %9.2f %10.0f %12.3f %12lld  %s\n", static_cast<long long>(gpus),
-                  wall, cpu, static_cast<double>(usage.ru_maxrss) / 1024.0, r.step_s,
-                  r.graph_nodes, ModeName(mode));
+                  wall, cpu, static_cast<double>(usage.ru_maxrss) / 1024.0, r.step_s, r.graph_nodes,
+                  ModeName(mode));
       std::fflush(stdout);
     }
   }
