@@ -4,10 +4,14 @@
 #   make test-asan  build with AddressSanitizer + UndefinedBehaviorSanitizer and run every test
 #                   (-O1 with line tables only, no benchmarks: CI builds it from scratch)
 #   make bench      build and run the benchmarks in bench/
+# New build folders use Ninja (scripts/install-deps installs ninja-build): it starts each file as
+# soon as its inputs exist, where CMake's Makefiles wait for whole targets. A folder already
+# configured keeps its generator.
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 TRAINSIM  := $(BUILD_DIR)/bin/trainsim
+generator = $(if $(wildcard $(1)/CMakeCache.txt),,-G Ninja)
 
 .PHONY: all deps deps-test configure build run test test-asan bench format clean
 
@@ -21,7 +25,7 @@ deps-test:
 	scripts/install-deps --test
 
 configure: deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD_DIR) $(call generator,$(BUILD_DIR)) -DCMAKE_BUILD_TYPE=Release
 
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
@@ -34,7 +38,8 @@ test: deps-test build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 test-asan: deps-test
-	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAINSIM_SANITIZE=ON \
+	cmake -S . -B $(ASAN_DIR) $(call generator,$(ASAN_DIR)) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTRAINSIM_SANITIZE=ON \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DTRAINSIM_BENCH=OFF
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -92,7 +92,7 @@ double Micro(double s) { return std::round(s * 1e6) / 1e6; }
 
 // Lanes of the dashboard's pipeline chart: compute, then one per communication kind, in the
 // order of Category's communication kinds.
-constexpr std::array<const char*, 6> kLaneNames = {"compute", "tp", "cp", "ep", "pp", "dp"};
+constexpr std::array<const char*, 6> kChartLanes = {"compute", "tp", "cp", "ep", "pp", "dp"};
 static_assert(static_cast<int>(Category::kTpComm) == 4 && static_cast<int>(Category::kDpComm) == 8);
 size_t LaneOf(Category c) { return c < Category::kTpComm ? 0 : static_cast<size_t>(c) - 3; }
 
@@ -101,7 +101,7 @@ json Timeline(const StepTimeline& t, double step_s) {
   json stages = json::array();
   for (int stage = 0; stage < t.pp; ++stage) {
     // Stream `stage` is the first rank class (or replica) on that stage.
-    std::array<std::vector<const TimelineSpan*>, kLaneNames.size()> lanes;
+    std::array<std::vector<const TimelineSpan*>, kChartLanes.size()> lanes;
     for (const TimelineSpan& s : t.spans) {
       if (s.stream == stage && s.end > s.start) lanes[LaneOf(s.category)].push_back(&s);
     }
@@ -128,7 +128,7 @@ json Timeline(const StepTimeline& t, double step_s) {
         start = a, end = b, category = c;
       }
       flush();
-      lane_json.push_back({{"lane", kLaneNames[lane]}, {"segments", std::move(segments)}});
+      lane_json.push_back({{"lane", kChartLanes[lane]}, {"segments", std::move(segments)}});
     }
     stages.push_back({{"stage", stage},
                       {"stream", t.stream_names[static_cast<size_t>(stage)]},

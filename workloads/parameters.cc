@@ -5,7 +5,7 @@
 namespace trainsim::workloads {
 namespace {
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t DivideRoundingUp(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 void CheckModel(const ModelSpec& model) {
   TRAINSIM_CHECK(model.layers > 0 && model.hidden > 0 && model.heads > 0 && model.kv_heads > 0 &&
@@ -25,7 +25,7 @@ void CheckModel(const ModelSpec& model) {
 // SwiGLU has gate and up (h × ffn each) and down. Column-parallel biases (up, gate) are split,
 // the row-parallel down bias is replicated.
 int64_t MlpParameters(const ModelSpec& model, int64_t ffn, int tp) {
-  const int64_t f = CeilDiv(ffn, tp);
+  const int64_t f = DivideRoundingUp(ffn, tp);
   const int64_t h = model.hidden;
   const bool biases = HasLinearBiases(model);
   switch (model.mlp) {
@@ -74,7 +74,7 @@ LayerParameters CountLayerParameters(const ModelSpec& model, int layer, int tp) 
   const int64_t d = model.head_dim();
   const int64_t q_heads = model.heads / tp;
   // KV heads are split over TP when there are at least tp of them, else replicated (one each).
-  const int64_t kv_heads = CeilDiv(model.kv_heads, tp);
+  const int64_t kv_heads = DivideRoundingUp(model.kv_heads, tp);
   const int64_t qkv_width = (q_heads + 2 * kv_heads) * d;
   const bool biases = HasLinearBiases(model);
 

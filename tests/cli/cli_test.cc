@@ -1,36 +1,17 @@
 // Runs the `trainsim` binary as a user would and checks exit codes and messages.
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/cli/run_trainsim.h"
 
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome Trainsim(const std::string& args) {
-  const std::string command = std::string(TRAINSIM_BINARY) + " " + args + " 2>&1";
-  Outcome outcome;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  std::array<char, 4096> buffer;
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+using ::trainsim::cli::testing::Outcome;
+using ::trainsim::cli::testing::Trainsim;
 
 std::string Scenario(const std::string& relative) {
   return std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/" + relative;

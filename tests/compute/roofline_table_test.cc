@@ -11,8 +11,7 @@ namespace {
 
 using ::trainsim::compute::testing::A100Sxm80;
 using ::trainsim::compute::testing::H100Sxm;
-
-RooflineModel Model(const GpuSpec& gpu) { return RooflineModel::Create(gpu).value(); }
+using ::trainsim::compute::testing::Model;
 
 TEST(RooflineTable, ResultFieldsCarryTheCliColumnsInSiUnits) {
   const RooflineResult r = Model(H100Sxm()).Gemm({.m = 4096, .n = 4096, .k = 4096}).value();

@@ -34,6 +34,7 @@ namespace {
 using ::trainsim::compute::testing::A100Sxm80;
 using ::trainsim::compute::testing::H100Sxm;
 using ::trainsim::compute::testing::H200Sxm;
+using ::trainsim::compute::testing::Model;
 using namespace ::trainsim::literals;
 
 const NumberFormat kBf16 = NumberFormat::Of(Format::kBf16);
@@ -43,12 +44,6 @@ const NumberFormat kFp8 = NumberFormat::Of(Format::kFp8E4M3);
 GpuSpec Unlimited(GpuSpec gpu) {
   gpu.tdp = 100'000_W;
   return gpu;
-}
-
-RooflineModel Model(const GpuSpec& gpu) {
-  StatusOr<RooflineModel> m = RooflineModel::Create(gpu);
-  TRAINSIM_CHECK(m.ok()) << m.status().message();
-  return *m;
 }
 
 RooflineResult Gemm(const RooflineModel& m, GemmSpec op) {

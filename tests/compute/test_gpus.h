@@ -1,10 +1,13 @@
 // GpuSpecs for tests, with the datasheet values of compute/catalog/gpus.yaml (sources there and
 // in shared/data/gpus.md). Tests build specs here rather than parse the YAML: compute/ does not
-// parse files, and a test must not depend on the working directory.
+// parse files, and a test must not depend on the working directory. Also the roofline model of
+// such a spec.
 #ifndef TRAINSIM_TESTS_COMPUTE_TEST_GPUS_H_
 #define TRAINSIM_TESTS_COMPUTE_TEST_GPUS_H_
 
 #include "compute/gpu_spec.h"
+#include "compute/roofline.h"
+#include "sim/check.h"
 #include "sim/units.h"
 
 namespace trainsim::compute::testing {
@@ -72,6 +75,13 @@ inline GpuSpec A100Sxm80() {
       .mac_energy_int8 = Joules(1.1e-12),
       .mac_energy_int4 = Joules(0.55e-12),
   };
+}
+
+// The roofline model of `gpu`, which must be a valid spec.
+inline RooflineModel Model(const GpuSpec& gpu) {
+  StatusOr<RooflineModel> m = RooflineModel::Create(gpu);
+  TRAINSIM_CHECK(m.ok()) << m.status().message();
+  return *m;
 }
 
 }  // namespace trainsim::compute::testing

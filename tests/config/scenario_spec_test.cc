@@ -28,7 +28,7 @@ StatusOr<ScenarioSpec> Build(const std::string& text) {
   return BuildScenarioSpec(*loaded);
 }
 
-std::string ErrorOf(const std::string& text) {
+std::string BuildErrorOf(const std::string& text) {
   StatusOr<ScenarioSpec> spec = Build(text);
   EXPECT_FALSE(spec.ok()) << text;
   return spec.ok() ? std::string() : spec.status().message();
@@ -56,22 +56,22 @@ TEST(ScenarioSpec, DataParallelDegreeIsDerivedFromTheGpuCount) {
 }
 
 TEST(ScenarioSpec, ProductOfDegreesMustEqualTheGpuCount) {
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 4, dp: 3}")),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, pp: 4, dp: 3}")),
               HasSubstr("s.yaml:3:14: parallelism: tp*pp*dp*cp = 96 but the cluster has 64 GPUs"));
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 3}", "gpt3-175b")),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, pp: 3}", "gpt3-175b")),
               HasSubstr("parallelism: tp*pp*cp = 24 does not divide cluster.gpus = 64"));
 }
 
 TEST(ScenarioSpec, TensorParallelMustDivideHeads) {
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 64}", "megatron-1.7b", 64, 64)),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 64}", "megatron-1.7b", 64, 64)),
               HasSubstr("parallelism.tp: 64 does not divide model.heads = 24"));
 }
 
 TEST(ScenarioSpec, RankOrderMustNameEachDimensionOnce) {
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, order: tp-dp-dp-pp}")),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, order: tp-dp-dp-pp}")),
               HasSubstr("parallelism.order: \"tp-dp-dp-pp\" is not an order of the four "
                         "dimensions"));
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, order: tp-cp-dp}")), HasSubstr("parallelism.order"));
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, order: tp-cp-dp}")), HasSubstr("parallelism.order"));
   StatusOr<ScenarioSpec> spec = Build(Scenario("{tp: 8, order: dp-tp-cp-pp}"));
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->parallel.order[0], workloads::ParallelDim::kDp);
@@ -83,24 +83,24 @@ TEST(ScenarioSpec, UnevenFirstAndLastStagesMustLeaveAnEvenMiddle) {
       "{tp: 8, pp: 16, first_stage_layers: 7, last_stage_layers: 7}", "llama3-405b", 16384, 2048));
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_EQ(workloads::ChunkLayers(126, ok->parallel, 1, 0).count, 8);
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 16, first_stage_layers: 8, last_stage_layers: 7}",
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, pp: 16, first_stage_layers: 8, last_stage_layers: 7}",
                                "llama3-405b", 16384, 2048)),
               HasSubstr("parallelism.first_stage_layers: 8 first + 7 last leaves 111 of "
                         "model.layers = 126 for the 14 middle stages"));
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 2, first_stage_layers: 40}", "megatron-18.4b", 64,
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, pp: 2, first_stage_layers: 40}", "megatron-18.4b", 64,
                                64)),
               HasSubstr("need pp >= 3"));
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 16}", "llama3-405b", 16384, 2048)),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, pp: 16}", "llama3-405b", 16384, 2048)),
               HasSubstr("or set first_stage_layers / last_stage_layers"));
 }
 
 TEST(ScenarioSpec, JitterNeedsExpansionAndStepDetailIsRefused) {
   const std::string base = Scenario("{tp: 8}");
-  EXPECT_THAT(ErrorOf(base + "simulation: {compute_jitter: 0.05}\n"),
+  EXPECT_THAT(BuildErrorOf(base + "simulation: {compute_jitter: 0.05}\n"),
               HasSubstr("simulation.compute_jitter: 0.05 needs simulation.expand: true"));
-  EXPECT_THAT(ErrorOf(base + "simulation: {compute_jitter: 1.5, expand: true}\n"),
+  EXPECT_THAT(BuildErrorOf(base + "simulation: {compute_jitter: 1.5, expand: true}\n"),
               HasSubstr("simulation.compute_jitter"));
-  EXPECT_THAT(ErrorOf(base + "simulation: {collective_detail: step}\n"),
+  EXPECT_THAT(BuildErrorOf(base + "simulation: {collective_detail: step}\n"),
               HasSubstr("simulation.collective_detail: step is not available"));
   StatusOr<ScenarioSpec> ok = Build(base + "simulation: {compute_jitter: 0.05, expand: true}\n");
   ASSERT_TRUE(ok.ok()) << ok.status().message();
@@ -109,11 +109,11 @@ TEST(ScenarioSpec, JitterNeedsExpansionAndStepDetailIsRefused) {
 
 TEST(ScenarioSpec, StragglersNameOneGpuOrNodeOfTheCluster) {
   const std::string base = Scenario("{tp: 8}");
-  EXPECT_THAT(ErrorOf(base + "simulation: {stragglers: [{gpu: 0, node: 1, slowdown: 0.2}]}\n"),
+  EXPECT_THAT(BuildErrorOf(base + "simulation: {stragglers: [{gpu: 0, node: 1, slowdown: 0.2}]}\n"),
               HasSubstr("simulation.stragglers[0]: give exactly one of gpu and node"));
-  EXPECT_THAT(ErrorOf(base + "simulation: {stragglers: [{gpu: 64, slowdown: 0.2}]}\n"),
+  EXPECT_THAT(BuildErrorOf(base + "simulation: {stragglers: [{gpu: 64, slowdown: 0.2}]}\n"),
               HasSubstr("simulation.stragglers[0].gpu: 64 is not a GPU of the cluster (0 .. 63)"));
-  EXPECT_THAT(ErrorOf(base + "simulation: {stragglers: [{node: 8, slowdown: 0.2}]}\n"),
+  EXPECT_THAT(BuildErrorOf(base + "simulation: {stragglers: [{node: 8, slowdown: 0.2}]}\n"),
               HasSubstr("simulation.stragglers[0].node: 8 is not a node of the cluster (0 .. 7)"));
   StatusOr<ScenarioSpec> ok = Build(base + "simulation: {stragglers: [{node: 2, slowdown: 0.5}]}\n");
   ASSERT_TRUE(ok.ok()) << ok.status().message();
@@ -122,30 +122,30 @@ TEST(ScenarioSpec, StragglersNameOneGpuOrNodeOfTheCluster) {
 }
 
 TEST(ScenarioSpec, PipelineStagesMustDivideLayers) {
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 1, pp: 64}", "megatron-1.7b", 64, 64)),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 1, pp: 64}", "megatron-1.7b", 64, 64)),
               HasSubstr("pp*virtual_stages = 64*1 = 64 does not divide model.layers = 24"));
 }
 
 TEST(ScenarioSpec, VirtualStagesNeedTheInterleavedSchedule) {
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 2, virtual_stages: 2}", "gpt3-175b", 64, 64)),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, pp: 2, virtual_stages: 2}", "gpt3-175b", 64, 64)),
               HasSubstr("parallelism.virtual_stages: 2 needs schedule: interleaved-1f1b"));
 }
 
 TEST(ScenarioSpec, ExpertParallelNeedsExperts) {
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 1, ep: 2}", "gpt3-175b", 64, 64)),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, pp: 1, ep: 2}", "gpt3-175b", 64, 64)),
               HasSubstr("parallelism.ep: 2 > 1 but the model has no experts"));
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, ep: 3}", "mixtral-8x7b", 48, 48)),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, ep: 3}", "mixtral-8x7b", 48, 48)),
               HasSubstr("parallelism.ep: 3 does not divide model.moe.experts = 8"));
 }
 
 TEST(ScenarioSpec, GlobalBatchMustSplitIntoMicroBatches) {
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 8, pp: 1, microbatch_size: 3}", "gpt3-175b", 64, 16)),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 8, pp: 1, microbatch_size: 3}", "gpt3-175b", 64, 16)),
               HasSubstr("training.global_batch: 16 is not a multiple of dp*microbatch_size = "
                         "8*3 = 24"));
 }
 
 TEST(ScenarioSpec, GpuCountMustFillWholeNodes) {
-  EXPECT_THAT(ErrorOf(Scenario("{tp: 4}", "gpt3-175b", 12, 12)),
+  EXPECT_THAT(BuildErrorOf(Scenario("{tp: 4}", "gpt3-175b", 12, 12)),
               HasSubstr("cluster.gpus: 12 is not a multiple of cluster.node.gpus_per_node = 8"));
 }
 
@@ -156,8 +156,9 @@ TEST(ScenarioSpec, SparsityNeedsSparseTensorCores) {
   std::string no_sparse = sparse;
   no_sparse.replace(no_sparse.find("gpus: 64}"), 9,
                     "gpus: 64, node: {gpu: {preset: h100-sxm, sparsity_2_4: false}}}");
-  EXPECT_THAT(ErrorOf(no_sparse), HasSubstr("precision.sparse_2to4: the GPU (H100 SXM5 80GB) has "
-                                            "no 2:4 sparse tensor cores"));
+  EXPECT_THAT(BuildErrorOf(no_sparse),
+              HasSubstr("precision.sparse_2to4: the GPU (H100 SXM5 80GB) has "
+                        "no 2:4 sparse tensor cores"));
 }
 
 TEST(ScenarioSpec, ResolvedYamlGivesTheSameSpec) {

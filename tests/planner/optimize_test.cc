@@ -28,7 +28,7 @@ std::string Small(const std::string& plan = "{tp: 2, pp: 2}", const std::string&
          extra;
 }
 
-config::LoadedScenario Load(const std::string& text) {
+config::LoadedScenario ScenarioOf(const std::string& text) {
   StatusOr<config::LoadedScenario> loaded = config::LoadScenarioText(text, "small.yaml");
   EXPECT_TRUE(loaded.ok()) << loaded.status().message();
   return *loaded;
@@ -42,7 +42,7 @@ bool SamePlan(const workloads::ParallelPlan& a, const workloads::ParallelPlan& b
 
 TEST(Optimize, TheTopPlanFitsAndIsAtLeastAsFastAsEverySimulatedCandidate) {
   // A top as large as the space: nothing is pruned, every feasible plan is simulated and listed.
-  StatusOr<OptimizeResult> r = Optimize(Load(Small()), {.top = 100000, .jobs = 2});
+  StatusOr<OptimizeResult> r = Optimize(ScenarioOf(Small()), {.top = 100000, .jobs = 2});
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_FALSE(r->top.empty());
   EXPECT_EQ(r->pruned, 0);
@@ -62,7 +62,7 @@ TEST(Optimize, TheTopPlanFitsAndIsAtLeastAsFastAsEverySimulatedCandidate) {
 }
 
 TEST(Optimize, StatisticsAddUpAndTheBoundPrunes) {
-  StatusOr<OptimizeResult> r = Optimize(Load(Small()), {.top = 3});
+  StatusOr<OptimizeResult> r = Optimize(ScenarioOf(Small()), {.top = 3});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->top.size(), 3u);
   EXPECT_EQ(r->considered, r->pruned + r->infeasible + r->simulated);
@@ -75,7 +75,7 @@ TEST(Optimize, StatisticsAddUpAndTheBoundPrunes) {
     EXPECT_LE(r->top[i - 1].step_time_s, r->top[i].step_time_s);
   }
   // Pruning keeps the same best plans as the exhaustive search.
-  StatusOr<OptimizeResult> all = Optimize(Load(Small()), {.top = 100000, .jobs = 2});
+  StatusOr<OptimizeResult> all = Optimize(ScenarioOf(Small()), {.top = 100000, .jobs = 2});
   ASSERT_TRUE(all.ok());
   for (size_t i = 0; i < r->top.size(); ++i) {
     EXPECT_TRUE(SamePlan(r->top[i].plan, all->top[i].plan)) << i;
@@ -84,8 +84,8 @@ TEST(Optimize, StatisticsAddUpAndTheBoundPrunes) {
 }
 
 TEST(Optimize, SameResultForOneAndTwoJobs) {
-  StatusOr<OptimizeResult> one = Optimize(Load(Small()), {.top = 5, .jobs = 1});
-  StatusOr<OptimizeResult> two = Optimize(Load(Small()), {.top = 5, .jobs = 2});
+  StatusOr<OptimizeResult> one = Optimize(ScenarioOf(Small()), {.top = 5, .jobs = 1});
+  StatusOr<OptimizeResult> two = Optimize(ScenarioOf(Small()), {.top = 5, .jobs = 2});
   ASSERT_TRUE(one.ok() && two.ok());
   ASSERT_EQ(one->top.size(), two->top.size());
   for (size_t i = 0; i < one->top.size(); ++i) {
@@ -105,7 +105,7 @@ TEST(Optimize, AModelTooBigForAnyPlanIsAClearError) {
       "cluster: {preset: dgx-h100-superpod, gpus: 8}\n"
       "model: megatron-1t\n"
       "training: {global_batch: 8, sequence_length: 2048}\n";
-  StatusOr<OptimizeResult> r = Optimize(Load(text), {});
+  StatusOr<OptimizeResult> r = Optimize(ScenarioOf(text), {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(r.status().message(), HasSubstr("fits in memory"));
@@ -114,7 +114,8 @@ TEST(Optimize, AModelTooBigForAnyPlanIsAClearError) {
 }
 
 TEST(Optimize, TokensPerDollarNeedsAPrice) {
-  StatusOr<OptimizeResult> r = Optimize(Load(Small()), {.objective = Objective::kTokensPerDollar});
+  StatusOr<OptimizeResult> r =
+      Optimize(ScenarioOf(Small()), {.objective = Objective::kTokensPerDollar});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("simulation.gpu_hour_usd"));
@@ -123,8 +124,8 @@ TEST(Optimize, TokensPerDollarNeedsAPrice) {
 TEST(Optimize, TokensPerDollarIsTokensOverGpuHoursTimesPrice) {
   const std::string text = Small("{tp: 2, pp: 2}", "simulation: {gpu_hour_usd: 2.5}\n");
   StatusOr<OptimizeResult> dollars =
-      Optimize(Load(text), {.objective = Objective::kTokensPerDollar, .top = 3});
-  StatusOr<OptimizeResult> time = Optimize(Load(text), {.top = 3});
+      Optimize(ScenarioOf(text), {.objective = Objective::kTokensPerDollar, .top = 3});
+  StatusOr<OptimizeResult> time = Optimize(ScenarioOf(text), {.top = 3});
   ASSERT_TRUE(dollars.ok() && time.ok()) << dollars.status().message();
   for (const Candidate& c : dollars->top) {
     const double cost = c.step_time_s * 64 * 2.5 / 3600.0;
@@ -139,7 +140,7 @@ TEST(Optimize, TokensPerDollarIsTokensOverGpuHoursTimesPrice) {
 
 TEST(Optimize, TokensPerJouleRanksByClusterEnergy) {
   StatusOr<OptimizeResult> r =
-      Optimize(Load(Small()), {.objective = Objective::kTokensPerJoule, .top = 3});
+      Optimize(ScenarioOf(Small()), {.objective = Objective::kTokensPerJoule, .top = 3});
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_EQ(r->top.size(), 3u);
   for (size_t i = 0; i < r->top.size(); ++i) {
@@ -153,7 +154,7 @@ TEST(Optimize, TokensPerJouleRanksByClusterEnergy) {
 TEST(Optimize, TheScenarioPlanIsSimulatedEvenOutsideTheSearchSpace) {
   // Uneven first and last stages (5 + 7 + 7 + 5 layers) are not among the searched plans.
   const std::string text = Small("{tp: 2, pp: 4, first_stage_layers: 5, last_stage_layers: 5}");
-  StatusOr<OptimizeResult> r = Optimize(Load(text), {.top = 2});
+  StatusOr<OptimizeResult> r = Optimize(ScenarioOf(text), {.top = 2});
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_TRUE(r->scenario_plan.has_value());
   EXPECT_EQ(r->scenario_plan->plan.first_stage_layers, 5);
@@ -163,14 +164,16 @@ TEST(Optimize, TheScenarioPlanIsSimulatedEvenOutsideTheSearchSpace) {
 
 TEST(Optimize, ACancelledSearchSaysSo) {
   const std::atomic<bool> cancel{true};
-  StatusOr<OptimizeResult> r = Optimize(Load(Small()), {.cancel = &cancel});
+  StatusOr<OptimizeResult> r = Optimize(ScenarioOf(Small()), {.cancel = &cancel});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
 }
 
 TEST(Optimize, BadOptionsAreErrors) {
-  EXPECT_EQ(Optimize(Load(Small()), {.top = 0}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(Optimize(Load(Small()), {.jobs = 0}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Optimize(ScenarioOf(Small()), {.top = 0}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Optimize(ScenarioOf(Small()), {.jobs = 0}).status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseObjective("fastest").ok());
   EXPECT_THAT(ParseObjective("fastest").status().message(), HasSubstr("tokens-per-joule"));
   EXPECT_EQ(*ParseObjective("tokens-per-dollar"), Objective::kTokensPerDollar);

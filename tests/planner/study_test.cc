@@ -21,7 +21,7 @@ constexpr const char* kInlineScenario = R"(scenario:
   training: {global_batch: 64, sequence_length: 2048}
 )";
 
-Study Load(const std::string& text) {
+Study StudyOf(const std::string& text) {
   StatusOr<Study> study = LoadStudyText(text, "study.yaml");
   EXPECT_TRUE(study.ok()) << study.status().message();
   return study.ok() ? *study : Study{};
@@ -40,7 +40,7 @@ std::vector<std::string> Values(const std::vector<KnobValue>& point) {
 }
 
 TEST(Study, AGridHasEveryCombinationWithTheLastKnobVaryingFastest) {
-  const Study study = Load(std::string(kInlineScenario) + R"(name: grid
+  const Study study = StudyOf(std::string(kInlineScenario) + R"(name: grid
 combine: grid
 knobs:
   - path: cluster.fabric.sharp.enabled
@@ -59,7 +59,7 @@ knobs:
 }
 
 TEST(Study, ZipPairsTheIthValueOfEveryKnob) {
-  const Study study = Load(std::string(kInlineScenario) + R"(combine: zip
+  const Study study = StudyOf(std::string(kInlineScenario) + R"(combine: zip
 knobs:
   - {path: cluster.gpus, values: [64, 128, 256]}
   - {path: training.global_batch, range: {from: 64, to: 256, factor: 2}}
@@ -73,7 +73,7 @@ knobs:
 }
 
 TEST(Study, RangesIncludeTheirEndAndKeepIntegersIntegral) {
-  const Study study = Load(std::string(kInlineScenario) + R"(knobs:
+  const Study study = StudyOf(std::string(kInlineScenario) + R"(knobs:
   - {path: parallelism.tp, range: {from: 1, to: 10, step: 3}}
   - {path: training.software_efficiency, range: {from: 0.5, to: 1.0, step: 0.25}}
   - {path: cluster.gpus, range: {from: 64, to: 200, factor: 2}}
@@ -87,7 +87,7 @@ TEST(Study, RangesIncludeTheirEndAndKeepIntegersIntegral) {
 }
 
 TEST(Study, ScenarioAtSetsEachKnobAndKeepsTheRestOfTheBase) {
-  const Study study = Load(std::string(kInlineScenario) + R"(knobs:
+  const Study study = StudyOf(std::string(kInlineScenario) + R"(knobs:
   - {path: cluster.fabric.sharp.enabled, values: [false, true]}
   - {path: model.layers, values: [24]}
   - {path: cluster.node.nic_bandwidth, values: [800Gb/s]}
@@ -141,7 +141,7 @@ TEST(Study, EveryPointOfEveryStudyInTheRepositoryIsValid) {
 }
 
 TEST(Study, AnInvalidPointNamesTheFieldAndValueButIsNotAStudyError) {
-  const Study study = Load(std::string(kInlineScenario) + R"(knobs:
+  const Study study = StudyOf(std::string(kInlineScenario) + R"(knobs:
   - {path: cluster.node.nic_bandwidth, values: [400Gb/s, 400 parsecs]}
 )");
   EXPECT_TRUE(study.ScenarioAt(0).ok());

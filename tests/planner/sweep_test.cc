@@ -25,7 +25,7 @@ constexpr const char* kSmallScenario = R"(scenario:
   simulation: {gpu_hour_usd: 2}
 )";
 
-Study Load(const std::string& knobs) {
+Study SmallStudy(const std::string& knobs) {
   StatusOr<Study> study = LoadStudyText(std::string(kSmallScenario) + knobs, "study.yaml");
   EXPECT_TRUE(study.ok()) << study.status().message();
   return study.ok() ? *study : Study{};
@@ -33,7 +33,7 @@ Study Load(const std::string& knobs) {
 
 // Six points: tp 4 or 8 × three batch sizes.
 Study SixPoints() {
-  return Load(R"(knobs:
+  return SmallStudy(R"(knobs:
   - {path: parallelism.tp, values: [4, 8]}
   - {path: training.global_batch, values: [64, 128, 256]}
 )");
@@ -57,7 +57,7 @@ std::vector<SweepRow> RunAll(const Study& study, SweepOptions options, SweepSumm
 TEST(Sweep, ABadPointRecordsItsErrorAndTheOthersGoOn) {
   // tp 1 without ZeRO does not fit (7.5B × 16 bytes of weights, gradients and Adam state per
   // GPU); tp 3 does not divide the 32 heads; tp 8 runs.
-  const Study study = Load(R"(knobs:
+  const Study study = SmallStudy(R"(knobs:
   - {path: parallelism.tp, values: [1, 3, 8]}
   - {path: parallelism.pp, values: [1]}
 )");
@@ -138,7 +138,7 @@ TEST(Sweep, TwoJobsGiveTheSameRowsAsOne) {
 // executor reproduces the native step time on the same graph (workloads/simgrid_executor.h), here
 // to a few parts in 1e9 (SimGrid's clock is rounded to the picosecond per event).
 TEST(Sweep, SimGridPointsRunBesideNativeOnesWithTheSameStepTime) {
-  const Study study = Load(R"(knobs:
+  const Study study = SmallStudy(R"(knobs:
   - {path: simulation.executor, values: [native, simgrid]}
   - {path: training.global_batch, values: [64, 128]}
 )");

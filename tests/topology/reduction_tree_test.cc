@@ -14,6 +14,7 @@
 namespace trainsim::topology {
 namespace {
 
+using testing::Build;
 using testing::DgxA100;
 using ::testing::HasSubstr;
 using testing::Nvl256;
@@ -22,12 +23,6 @@ using testing::WithSharp;
 using namespace trainsim::literals;
 
 using TierWeight = std::pair<LinkTier, uint32_t>;
-
-Topology Build(const ClusterSpec& spec) {
-  StatusOr<Topology> t = Topology::Build(spec);
-  TRAINSIM_CHECK(t.ok()) << t.status().message();
-  return *std::move(t);
-}
 
 // How many hops of each (tier, weight) the tree has.
 std::map<TierWeight, int> Census(const Topology& t, const std::vector<FlowHop>& hops) {

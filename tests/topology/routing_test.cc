@@ -15,6 +15,7 @@
 namespace trainsim::topology {
 namespace {
 
+using testing::Build;
 using ::testing::ElementsAre;
 using testing::Nvl256;
 using testing::PathProblem;
@@ -27,12 +28,6 @@ constexpr int kGpusPerNode = 8;
 constexpr int kUnitGpus = 32 * kGpusPerNode;  // ranks in a 32-node scalable unit
 const Time kNvlink = 0.5_us;
 const Time kHop = 0.6_us;
-
-Topology Build(const ClusterSpec& spec) {
-  StatusOr<Topology> t = Topology::Build(spec);
-  TRAINSIM_CHECK(t.ok()) << t.status().message();
-  return *std::move(t);
-}
 
 ClusterSpec DModK(ClusterSpec spec) {
   spec.fabric.routing = Routing::kDModK;

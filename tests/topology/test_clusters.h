@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fmt/format.h"
+#include "sim/check.h"
 #include "sim/units.h"
 #include "tests/compute/test_gpus.h"
 #include "topology/cluster_spec.h"
@@ -90,6 +92,13 @@ inline std::string PathProblem(const Topology& t, int64_t src, int64_t dst,
   }
   if (at != static_cast<uint64_t>(dst)) return fmt::format("ends at vertex {}, not {}", at, dst);
   return "";
+}
+
+// The topology of `spec`, which must be a valid spec.
+inline Topology Build(const ClusterSpec& spec) {
+  StatusOr<Topology> t = Topology::Build(spec);
+  TRAINSIM_CHECK(t.ok()) << t.status().message();
+  return *std::move(t);
 }
 
 inline std::vector<LinkIndex> RouteOf(const Topology& t, int64_t src, int64_t dst,
