@@ -2,7 +2,8 @@
 #   make run        install missing Debian packages, build (Release), run the default scenario
 #   make test       same set-up (and Chromium for the dashboards' browser test), then every test
 #   make test-asan  build with AddressSanitizer + UndefinedBehaviorSanitizer and run every test
-#                   (-O1 with line tables only, no benchmarks: CI builds it from scratch)
+#                   (-O1 with line tables only, test code -O0, no benchmarks: CI builds it from
+#                   scratch)
 #   make bench      build and run the benchmarks in bench/
 # New build folders use Ninja (scripts/install-deps installs ninja-build): it starts each file as
 # soon as its inputs exist, where CMake's Makefiles wait for whole targets. A folder already
