@@ -57,7 +57,8 @@ struct BundleId {
 //    the rates of the last solve, so a bundle started at the current instant reads zero until
 //    the solve event has run (EventEngine::RunUntil(now) runs it).
 //  - Incremental solves. A solve re-fills only the bundles a change can affect. It fills the new
-//    bundles and those on links whose set of bundles changed (all others keep their rates), then
+//    bundles and those on links whose set of bundles changed (all others keep their rates;
+//    large bundles only if the changed link is their bottleneck, see Solve), then
 //    checks the max-min condition (each bundle has a saturated link on which none is faster, or
 //    is at its cap) for every bundle on the links they cross; those that fail join the fill and
 //    it repeats, falling back after a few rounds to whole connected components (exact: max-min
