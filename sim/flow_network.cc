@@ -322,18 +322,34 @@ void FlowNetwork::Solve() {
   ++epoch_;
   solve_bundles_.clear();
   solve_links_.clear();
-  for (const uint32_t s : started_) Join(s);
+  for (const uint32_t s : started_) Mark(s);
   started_.clear();
   for (const uint32_t l : stale_links_) {
     links_[l].stale = false;
     for (const LinkUse& use : links_[l].uses) {
       const Bundle& user = bundles_[use.bundle];
-      if (user.bottleneck == l || user.hops.size() <= kEagerJoinHops) Join(use.bundle);
+      if (user.bottleneck == l || user.hops.size() <= kEagerJoinHops) Mark(use.bundle);
     }
   }
   stale_links_.clear();
   if (solve_bundles_.empty()) return;
   ++solve_count_;
+  // Groups (see FillGroup) are filled and their rates applied at once; their links never enter
+  // the rounds, which re-fill the other bundles of S.
+  const Time now = engine_.now();
+  size_t kept = 0;
+  for (const uint32_t s : solve_bundles_) bundles_[s].frozen = false;
+  for (size_t i = 0; i < solve_bundles_.size(); ++i) {
+    const uint32_t s = solve_bundles_[i];
+    if (bundles_[s].frozen || FillGroup(s, now)) continue;
+    solve_bundles_[kept++] = s;
+    AddLinks(s);
+  }
+  solve_bundles_.resize(kept);
+  if (solve_bundles_.empty()) {
+    ArmTimer();
+    return;
+  }
   for (int round = 1;; ++round) {
     if (round == kLocalRounds) JoinComponents();
     const bool closed = Refill();
@@ -343,12 +359,20 @@ void FlowNetwork::Solve() {
   ArmTimer();
 }
 
-void FlowNetwork::Join(uint32_t slot) {
+bool FlowNetwork::Mark(uint32_t slot) {
   Bundle& b = bundles_[slot];
-  if (b.stamp == epoch_) return;
+  if (b.stamp == epoch_) return false;
   b.stamp = epoch_;
   solve_bundles_.push_back(slot);
-  for (const Hop& hop : b.hops) {
+  return true;
+}
+
+void FlowNetwork::Join(uint32_t slot) {
+  if (Mark(slot)) AddLinks(slot);
+}
+
+void FlowNetwork::AddLinks(uint32_t slot) {
+  for (const Hop& hop : bundles_[slot].hops) {
     if (links_[hop.link].stamp == epoch_) continue;
     links_[hop.link].stamp = epoch_;
     solve_links_.push_back(hop.link);
@@ -380,17 +404,12 @@ bool FlowNetwork::Refill() {
   for (const uint32_t s : solve_bundles_) bundles_[s].frozen = false;
   for (const uint32_t s : solve_bundles_) {
     Bundle& b = bundles_[s];
-    if (b.frozen || FillGroup(s)) continue;
     ++unfrozen_bundles;
     if (b.cap > 0) fill_.push_back(Fill{.level = b.cap, .key = kCapKey | s});
   }
   bool closed = true;
   for (const uint32_t l : solve_links_) {
     Link& link = links_[l];
-    if (link.grouped) {
-      link.grouped = false;
-      continue;
-    }
     double slack = link.capacity;
     double unfrozen = 0;
     if (link.uses.size() == 1) {
@@ -451,10 +470,11 @@ bool FlowNetwork::Refill() {
 // a node, alone or overlapping another of its TP group's) form a component of the fill with no
 // candidate but their links and caps. Without caps, or with one bundle, the heap would freeze
 // them all at their lowest candidate: a link at capacity / Σ weight (no fixed bundle takes any
-// of it), or the one bundle's cap, ties to the lower key. Filling them here keeps their links
-// out of the heap; the links are marked `grouped` for Refill to skip. Returns false, changing
-// nothing, if `slot`'s links are not so shared.
-bool FlowNetwork::FillGroup(uint32_t slot) {
+// of it), or the one bundle's cap, ties to the lower key. Filling them here, before the rounds,
+// keeps their links out of the heap and out of the check: nothing else crosses them, so the
+// result is final, and the members' rates are applied at once (they are marked frozen so that
+// Solve skips the others). Returns false, changing nothing, if `slot`'s links are not so shared.
+bool FlowNetwork::FillGroup(uint32_t slot, Time now) {
   Bundle& b = bundles_[slot];
   const UseList& group = links_[b.hops[0].link].uses;
   const size_t k = group.size();
@@ -481,8 +501,7 @@ bool FlowNetwork::FillGroup(uint32_t slot) {
   bool any = b.cap > 0;
   Fill lowest{.level = b.cap, .key = kCapKey | slot};
   for (const Hop& hop : b.hops) {
-    Link& link = links_[hop.link];
-    link.grouped = true;
+    const Link& link = links_[hop.link];
     // As Refill computes it: the slack is the whole capacity, the unfrozen weight the sum of
     // the users' (integers, so exact in any order).
     const Fill f{.level = link.capacity / static_cast<double>(link.weight), .key = hop.link};
@@ -496,6 +515,7 @@ bool FlowNetwork::FillGroup(uint32_t slot) {
     member.frozen = true;
     member.new_rate = lowest.level;
     member.bottleneck = bottleneck;
+    ApplyRate(use.bundle, now);
   }
   return true;
 }
@@ -590,14 +610,16 @@ bool FlowNetwork::HasBottleneck(Bundle& b) {
 // the others keep theirs, so an unrelated start never perturbs a finish by rounding.
 void FlowNetwork::ApplyRates() {
   const Time now = engine_.now();
-  for (const uint32_t s : solve_bundles_) {
-    Bundle& b = bundles_[s];
-    if (b.new_rate == b.rate) continue;
-    TRAINSIM_CHECK(b.new_rate > 0) << "a solve left bundle " << b.id << " without bandwidth";
-    Advance(b, now);
-    b.rate = b.new_rate;
-    QueueAt(s, b.remaining == 0 ? now : now + TimeToSend(b.remaining, b.rate));
-  }
+  for (const uint32_t s : solve_bundles_) ApplyRate(s, now);
+}
+
+void FlowNetwork::ApplyRate(uint32_t slot, Time now) {
+  Bundle& b = bundles_[slot];
+  if (b.new_rate == b.rate) return;
+  TRAINSIM_CHECK(b.new_rate > 0) << "a solve left bundle " << b.id << " without bandwidth";
+  Advance(b, now);
+  b.rate = b.new_rate;
+  QueueAt(slot, b.remaining == 0 ? now : now + TimeToSend(b.remaining, b.rate));
 }
 
 void FlowNetwork::Advance(Bundle& b, Time now) {

@@ -174,7 +174,6 @@ class FlowNetwork {
     uint64_t stamp = 0;   // == epoch_ once the current solve or Start has visited it
     uint32_t weight = 0;  // Σ weight of `uses`, so a link with one user needs no look at it
     bool stale = false;   // on stale_links_
-    bool grouped = false;  // while Refill runs: its users were filled by FillGroup
     UseList uses;         // bundles sending through it
     LinkCounters counters;
   };
@@ -231,15 +230,18 @@ class FlowNetwork {
   void MarkStale(uint32_t link);
   void RequestSolve();
   void Solve();
+  bool Mark(uint32_t slot);
   void Join(uint32_t slot);
+  void AddLinks(uint32_t slot);
   void JoinComponents();
   bool Refill();
-  bool FillGroup(uint32_t slot);
+  bool FillGroup(uint32_t slot, Time now);
   void Freeze(uint32_t slot, double level, uint32_t bottleneck);
   bool Validate();
   bool HasBottleneck(Bundle& b);
   double RateInSolve(const Bundle& b) const;
   void ApplyRates();
+  void ApplyRate(uint32_t slot, Time now);
   void Advance(Bundle& b, Time now);
   void Credit(const Bundle& b, double bytes);
   void LastByteSent(uint32_t slot);
