@@ -155,6 +155,7 @@ uint32_t FlowNetwork::AllocateSlot() {
   }
   TRAINSIM_CHECK(bundles_.size() < kSlotMask) << "more than 2^24 bundles active at once";
   bundles_.emplace_back();
+  heap_pos_.push_back(kNotQueued);
   return static_cast<uint32_t>(bundles_.size() - 1);
 }
 
@@ -405,24 +406,32 @@ bool FlowNetwork::Refill() {
   for (const uint32_t s : solve_bundles_) {
     Bundle& b = bundles_[s];
     ++unfrozen_bundles;
+    b.own = Fill{.level = 0, .key = kNoKey};
     if (b.cap > 0) fill_.push_back(Fill{.level = b.cap, .key = kCapKey | s});
   }
   bool closed = true;
   for (const uint32_t l : solve_links_) {
     Link& link = links_[l];
+    if (link.uses.size() == 1) {
+      // Its one user is in S (that is how the link got here) and no one else takes any of it,
+      // so its level stays capacity / weight until that user freezes: of a bundle's links with
+      // no other user, only the lowest can freeze it, and only that one is a candidate.
+      link.slack = link.capacity;
+      link.unfrozen = link.weight;
+      Bundle& user = bundles_[link.uses[0].bundle];
+      const Fill f{.level = link.slack / link.unfrozen, .key = l};
+      if (user.own.key == kNoKey || FillAfter()(user.own, f)) user.own = f;
+      continue;
+    }
     double slack = link.capacity;
     double unfrozen = 0;
-    if (link.uses.size() == 1) {
-      unfrozen = link.weight;  // its one user is in S (that is how the link got here)
-    } else {
-      for (const LinkUse& use : link.uses) {
-        const Bundle& b = bundles_[use.bundle];
-        if (b.stamp == epoch_) {
-          unfrozen += static_cast<double>(use.weight);
-        } else {
-          slack -= static_cast<double>(use.weight) * b.rate;
-          closed = false;
-        }
+    for (const LinkUse& use : link.uses) {
+      const Bundle& b = bundles_[use.bundle];
+      if (b.stamp == epoch_) {
+        unfrozen += static_cast<double>(use.weight);
+      } else {
+        slack -= static_cast<double>(use.weight) * b.rate;
+        closed = false;
       }
     }
     // Fixed bundles may hold all of it (then S gets nothing here, and the check that follows
@@ -430,6 +439,9 @@ bool FlowNetwork::Refill() {
     link.slack = std::max(slack, 0.0);
     link.unfrozen = unfrozen;
     fill_.push_back(Fill{.level = link.slack / unfrozen, .key = l});
+  }
+  for (const uint32_t s : solve_bundles_) {
+    if (bundles_[s].own.key != kNoKey) fill_.push_back(bundles_[s].own);
   }
   // Keys are unique, so the order of the pops does not depend on the order of the pushes.
   std::make_heap(fill_.begin(), fill_.end(), FillAfter());
@@ -647,28 +659,28 @@ double FlowNetwork::BytesSentSince(const Bundle& b, Time now) const {
 // The due-event heap
 
 void FlowNetwork::QueueAt(uint32_t slot, Time t) {
-  Bundle& b = bundles_[slot];
-  const Due d{.time = t, .id = b.id, .slot = slot};
-  if (b.heap_pos == kNotQueued) {
+  const Due d{.time = t, .id = bundles_[slot].id, .slot = slot};
+  uint32_t& pos = heap_pos_[slot];
+  if (pos == kNotQueued) {
     due_.push_back(d);
-    b.heap_pos = static_cast<uint32_t>(due_.size() - 1);
-    SiftUp(b.heap_pos);
+    pos = static_cast<uint32_t>(due_.size() - 1);
+    SiftUp(pos);
     return;
   }
-  due_[b.heap_pos] = d;
-  SiftUp(b.heap_pos);
-  SiftDown(b.heap_pos);
+  due_[pos] = d;
+  SiftUp(pos);
+  SiftDown(heap_pos_[slot]);
 }
 
 void FlowNetwork::Unqueue(uint32_t slot) {
-  const uint32_t i = bundles_[slot].heap_pos;
-  bundles_[slot].heap_pos = kNotQueued;
+  const uint32_t i = heap_pos_[slot];
+  heap_pos_[slot] = kNotQueued;
   const Due last = due_.back();
   due_.pop_back();
   if (i == due_.size()) return;
   Place(i, last);
   SiftUp(i);
-  SiftDown(bundles_[last.slot].heap_pos);
+  SiftDown(heap_pos_[last.slot]);
 }
 
 void FlowNetwork::SiftUp(uint32_t i) {
@@ -696,7 +708,7 @@ void FlowNetwork::SiftDown(uint32_t i) {
 
 void FlowNetwork::Place(uint32_t i, const Due& d) {
   due_[i] = d;
-  bundles_[d.slot].heap_pos = i;
+  heap_pos_[d.slot] = i;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -178,6 +178,12 @@ class FlowNetwork {
     LinkCounters counters;
   };
   static_assert(sizeof(Link) == 128);
+  // A progressive-filling candidate: a link that saturates at `level`, or a bundle whose cap is
+  // reached there. Ties break on `key` so the order of a solve never depends on the heap.
+  struct Fill {
+    double level;
+    uint64_t key;  // link index, or kCapKey | bundle slot
+  };
   enum class Phase : uint8_t { kFree, kSending, kLatency };
   // What a solve reads comes first.
   struct alignas(64) Bundle {
@@ -191,7 +197,7 @@ class FlowNetwork {
     bool frozen = false;
     Phase phase = Phase::kFree;
     uint64_t checked = 0;  // == check_round_ once checked in the current validation round
-    uint32_t heap_pos = kNotQueued;
+    Fill own;              // while filling: its lowest link no other bundle crosses (or kNoKey)
     uint64_t id = 0;       // BundleId::value; 0 while the slot is free
     double bytes = 0;      // per flow
     double remaining = 0;  // bytes per flow left as of updated_at
@@ -205,15 +211,10 @@ class FlowNetwork {
     uint64_t id;
     uint32_t slot;
   };
-  // A progressive-filling candidate: a link that saturates at `level`, or a bundle whose cap is
-  // reached there. Ties break on `key` so the order of a solve never depends on the heap.
-  struct Fill {
-    double level;
-    uint64_t key;  // link index, or kCapKey | bundle slot
-  };
   static constexpr uint32_t kNotQueued = ~uint32_t{0};
   static constexpr uint32_t kAtCap = ~uint32_t{0};
   static constexpr uint64_t kCapKey = uint64_t{1} << 32;
+  static constexpr uint64_t kNoKey = ~uint64_t{0};
   // The fill heap's order: a max-heap under this comparison pops the lowest (level, key). A
   // type rather than a function, so that the heap algorithms inline it.
   struct FillAfter {
@@ -250,7 +251,7 @@ class FlowNetwork {
   double BytesSentSince(const Bundle& b, Time now) const;
   void CheckLink(LinkIndex link) const;
 
-  // The due-event heap: a binary heap of Due with positions kept in Bundle::heap_pos.
+  // The due-event heap: a binary heap of Due with each slot's position in heap_pos_.
   void QueueAt(uint32_t slot, Time t);
   void Unqueue(uint32_t slot);
   void SiftUp(uint32_t i);
@@ -269,6 +270,9 @@ class FlowNetwork {
   uint64_t solve_count_ = 0;
 
   std::vector<Due> due_;
+  // By slot: where its Due sits in due_, or kNotQueued. Apart from the bundles, so that sifting
+  // an entry touches a small array rather than a bundle per level.
+  std::vector<uint32_t> heap_pos_;
   EventId timer_;
   Time timer_time_;
   bool in_timer_ = false;
