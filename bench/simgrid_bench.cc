@@ -34,8 +34,9 @@ double Since(Clock::time_point start) {
 Time NativeTime(const collectives::CollectivePlan& plan, const topology::Topology& topology) {
   EventEngine engine;
   FlowNetwork network(engine, collectives::AchievableCapacities(topology));
+  collectives::PlanRunner runner(engine, network);
   Time finished;
-  collectives::RunPlan(engine, network, plan, [&] { finished = engine.now(); });
+  runner.Run(plan, [&] { finished = engine.now(); });
   engine.Run();
   return finished;
 }

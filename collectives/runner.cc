@@ -1,6 +1,5 @@
 #include "collectives/runner.h"
 
-#include <memory>
 #include <optional>
 
 #include "collectives/nccl_model.h"
@@ -17,61 +16,61 @@ std::vector<BytesPerSecond> AchievableCapacities(const topology::Topology& topol
   return capacities;
 }
 
-namespace {
+void PlanRunner::Run(const CollectivePlan& plan, EventCallback on_done) {
+  uint32_t run;
+  if (free_.empty()) {
+    run = static_cast<uint32_t>(runs_.size());
+    runs_.emplace_back();
+  } else {
+    run = free_.back();
+    free_.pop_back();
+  }
+  runs_[run].plan = &plan;
+  runs_[run].on_done = std::move(on_done);
+  runs_[run].phase = 0;
+  StartPhase(run);
+}
 
-// The state of one plan in flight: which phase runs and how many of its bundles are left.
-struct PlanRun {
-  EventEngine& engine;
-  FlowNetwork& network;
-  const CollectivePlan& plan;
-  EventCallback on_done;
-  size_t phase = 0;
-  size_t left = 0;
-};
-
-void StartPhase(const std::shared_ptr<PlanRun>& run) {
-  if (run->phase == run->plan.phases.size()) {
-    run->on_done();
+// Starts the run's current phase, or ends the run after its last. Nothing here calls back
+// synchronously except the run's own on_done, which may start runs (and so grow runs_).
+void PlanRunner::StartPhase(uint32_t run) {
+  InFlight& r = runs_[run];
+  if (r.phase == r.plan->phases.size()) {
+    EventCallback done = std::move(r.on_done);
+    free_.push_back(run);
+    done();
     return;
   }
-  const PlanPhase& phase = run->plan.phases[run->phase];
+  const PlanPhase& phase = r.plan->phases[r.phase];
   if (phase.bundles.empty()) {  // nothing to move: only the phase's latency
-    run->engine.ScheduleAfter(phase.latency, [run] {
-      ++run->phase;
-      StartPhase(run);
-    });
+    r.left = 1;
+    engine_.ScheduleAfter(phase.latency, [this, run] { PhaseDone(run); });
     return;
   }
-  run->left = phase.bundles.size();
+  r.left = static_cast<uint32_t>(phase.bundles.size());
   for (const PlannedBundle& b : phase.bundles) {
-    run->network.Start(BundleSpec{.path = b.path,
-                                  .bytes = b.bytes,
-                                  .multiplicity = b.multiplicity,
-                                  .latency = phase.latency},
-                       [run] {
-                         if (--run->left > 0) return;
-                         ++run->phase;
-                         StartPhase(run);
-                       });
+    network_.Start(BundleSpec{.path = b.path,
+                              .bytes = b.bytes,
+                              .multiplicity = b.multiplicity,
+                              .latency = phase.latency},
+                   [this, run] { PhaseDone(run); });
   }
 }
 
-}  // namespace
-
-void RunPlan(EventEngine& engine, FlowNetwork& network, const CollectivePlan& plan,
-             EventCallback on_done) {
-  auto run = std::make_shared<PlanRun>(
-      PlanRun{.engine = engine, .network = network, .plan = plan, .on_done = std::move(on_done)});
+void PlanRunner::PhaseDone(uint32_t run) {
+  InFlight& r = runs_[run];
+  if (--r.left > 0) return;
+  ++r.phase;
   StartPhase(run);
 }
 
 CollectiveTimer::CollectiveTimer(const topology::Topology& topology)
-    : topology_(topology), network_(engine_, AchievableCapacities(topology)) {}
+    : topology_(topology), network_(engine_, AchievableCapacities(topology)), runner_(engine_, network_) {}
 
 Time CollectiveTimer::Run(const CollectivePlan& plan) {
   const Time start = engine_.now();
   Time finished = start;
-  RunPlan(engine_, network_, plan, [&] { finished = engine_.now(); });
+  runner_.Run(plan, [&] { finished = engine_.now(); });
   engine_.Run();
   return finished - start;
 }

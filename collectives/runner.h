@@ -18,9 +18,35 @@ namespace trainsim::collectives {
 // Link capacities as collectives achieve them: line rate × nccl::LinkEfficiency(tier).
 std::vector<BytesPerSecond> AchievableCapacities(const topology::Topology& topology);
 
-// Starts `plan` now; `on_done` runs when its last phase completes. `plan` must outlive the run.
-void RunPlan(EventEngine& engine, FlowNetwork& network, const CollectivePlan& plan,
-             EventCallback on_done);
+// Runs collective plans on one network: each plan's phases one after another, a phase's bundles
+// together, the next phase once the last of them completes. Plans in flight live in a pool, so
+// that a run allocates nothing once the pool has grown to the most runs at once (an expanded
+// step starts tens of millions). Its callbacks point back to it: it must outlive its runs, and is
+// neither copied nor moved.
+class PlanRunner {
+ public:
+  PlanRunner(EventEngine& engine, FlowNetwork& network) : engine_(engine), network_(network) {}
+  PlanRunner(const PlanRunner&) = delete;
+  PlanRunner& operator=(const PlanRunner&) = delete;
+
+  // Starts `plan` now; `on_done` runs when its last phase completes. `plan` must outlive the run.
+  void Run(const CollectivePlan& plan, EventCallback on_done);
+
+ private:
+  struct InFlight {
+    const CollectivePlan* plan = nullptr;
+    EventCallback on_done;
+    uint32_t phase = 0;  // the phase running
+    uint32_t left = 0;   // its bundles not yet completed
+  };
+  void StartPhase(uint32_t run);
+  void PhaseDone(uint32_t run);
+
+  EventEngine& engine_;
+  FlowNetwork& network_;
+  std::vector<InFlight> runs_;
+  std::vector<uint32_t> free_;  // slots of runs_ not in use
+};
 
 struct CollectiveTiming {
   Time time;
@@ -47,6 +73,7 @@ class CollectiveTimer {
   const topology::Topology& topology_;
   EventEngine engine_;
   FlowNetwork network_;
+  PlanRunner runner_;
 };
 
 // The collective alone on an idle network.

@@ -57,7 +57,8 @@ struct BundleId {
 //    the rates of the last solve, so a bundle started at the current instant reads zero until
 //    the solve event has run (EventEngine::RunUntil(now) runs it).
 //  - Incremental solves. A solve re-fills only the bundles a change can affect. It fills the new
-//    bundles and those on links whose set of bundles changed (all others keep their rates), then
+//    bundles and those on links whose set of bundles changed (all others keep their rates;
+//    large bundles only if the changed link is their bottleneck, see Solve), then
 //    checks the max-min condition (each bundle has a saturated link on which none is faster, or
 //    is at its cap) for every bundle on the links they cross; those that fail join the fill and
 //    it repeats, falling back after a few rounds to whole connected components (exact: max-min
@@ -173,11 +174,16 @@ class FlowNetwork {
     uint64_t stamp = 0;   // == epoch_ once the current solve or Start has visited it
     uint32_t weight = 0;  // Σ weight of `uses`, so a link with one user needs no look at it
     bool stale = false;   // on stale_links_
-    bool grouped = false;  // while Refill runs: its users were filled by FillGroup
     UseList uses;         // bundles sending through it
     LinkCounters counters;
   };
   static_assert(sizeof(Link) == 128);
+  // A progressive-filling candidate: a link that saturates at `level`, or a bundle whose cap is
+  // reached there. Ties break on `key` so the order of a solve never depends on the heap.
+  struct Fill {
+    double level;
+    uint64_t key;  // link index, or kCapKey | bundle slot
+  };
   enum class Phase : uint8_t { kFree, kSending, kLatency };
   // What a solve reads comes first.
   struct alignas(64) Bundle {
@@ -191,7 +197,7 @@ class FlowNetwork {
     bool frozen = false;
     Phase phase = Phase::kFree;
     uint64_t checked = 0;  // == check_round_ once checked in the current validation round
-    uint32_t heap_pos = kNotQueued;
+    Fill own;              // while filling: its lowest link no other bundle crosses (or kNoKey)
     uint64_t id = 0;       // BundleId::value; 0 while the slot is free
     double bytes = 0;      // per flow
     double remaining = 0;  // bytes per flow left as of updated_at
@@ -205,15 +211,10 @@ class FlowNetwork {
     uint64_t id;
     uint32_t slot;
   };
-  // A progressive-filling candidate: a link that saturates at `level`, or a bundle whose cap is
-  // reached there. Ties break on `key` so the order of a solve never depends on the heap.
-  struct Fill {
-    double level;
-    uint64_t key;  // link index, or kCapKey | bundle slot
-  };
   static constexpr uint32_t kNotQueued = ~uint32_t{0};
   static constexpr uint32_t kAtCap = ~uint32_t{0};
   static constexpr uint64_t kCapKey = uint64_t{1} << 32;
+  static constexpr uint64_t kNoKey = ~uint64_t{0};
   // The fill heap's order: a max-heap under this comparison pops the lowest (level, key). A
   // type rather than a function, so that the heap algorithms inline it.
   struct FillAfter {
@@ -230,15 +231,18 @@ class FlowNetwork {
   void MarkStale(uint32_t link);
   void RequestSolve();
   void Solve();
+  bool Mark(uint32_t slot);
   void Join(uint32_t slot);
+  void AddLinks(uint32_t slot);
   void JoinComponents();
   bool Refill();
-  bool FillGroup(uint32_t slot);
+  bool FillGroup(uint32_t slot, Time now);
   void Freeze(uint32_t slot, double level, uint32_t bottleneck);
   bool Validate();
   bool HasBottleneck(Bundle& b);
   double RateInSolve(const Bundle& b) const;
   void ApplyRates();
+  void ApplyRate(uint32_t slot, Time now);
   void Advance(Bundle& b, Time now);
   void Credit(const Bundle& b, double bytes);
   void LastByteSent(uint32_t slot);
@@ -247,7 +251,7 @@ class FlowNetwork {
   double BytesSentSince(const Bundle& b, Time now) const;
   void CheckLink(LinkIndex link) const;
 
-  // The due-event heap: a binary heap of Due with positions kept in Bundle::heap_pos.
+  // The due-event heap: a binary heap of Due with each slot's position in heap_pos_.
   void QueueAt(uint32_t slot, Time t);
   void Unqueue(uint32_t slot);
   void SiftUp(uint32_t i);
@@ -266,6 +270,9 @@ class FlowNetwork {
   uint64_t solve_count_ = 0;
 
   std::vector<Due> due_;
+  // By slot: where its Due sits in due_, or kNotQueued. Apart from the bundles, so that sifting
+  // an entry touches a small array rather than a bundle per level.
+  std::vector<uint32_t> heap_pos_;
   EventId timer_;
   Time timer_time_;
   bool in_timer_ = false;

@@ -115,14 +115,4 @@ void ExecutionGraph::Finalize() {
   costs_.shrink_to_fit();
 }
 
-std::span<const NodeId> ExecutionGraph::successors(NodeId id) const {
-  return std::span<const NodeId>(succ_).subspan(succ_begin_[id],
-                                                succ_begin_[id + 1] - succ_begin_[id]);
-}
-
-std::span<const NodeId> ExecutionGraph::predecessors(NodeId id) const {
-  return std::span<const NodeId>(pred_).subspan(pred_begin_[id],
-                                                pred_begin_[id + 1] - pred_begin_[id]);
-}
-
 }  // namespace trainsim::workloads

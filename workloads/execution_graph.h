@@ -106,8 +106,12 @@ class ExecutionGraph {
   std::span<const CommOp> comm_ops() const { return comm_ops_; }
   std::span<const NodeId> stream_order(int stream) const { return streams_[stream]; }
   // After Finalize: successors and predecessors of a node.
-  std::span<const NodeId> successors(NodeId id) const;
-  std::span<const NodeId> predecessors(NodeId id) const;
+  std::span<const NodeId> successors(NodeId id) const {
+    return {succ_.data() + succ_begin_[id], succ_.data() + succ_begin_[id + 1]};
+  }
+  std::span<const NodeId> predecessors(NodeId id) const {
+    return {pred_.data() + pred_begin_[id], pred_.data() + pred_begin_[id + 1]};
+  }
 
  private:
   // A node as stored: 16 bytes rather than GraphNode's 40, since an expanded step holds tens of

@@ -243,6 +243,7 @@ class Runner {
          const topology::Topology& topology)
       : graph_(graph),
         network_(engine_, collectives::AchievableCapacities(topology)),
+        plan_runner_(engine_, network_),
         walker_(graph, [this](NodeId id) { Start(id); }) {
     trace_.nodes.resize(graph.size());
     std::vector<int32_t> slot(topology.links().size(), -1);
@@ -271,7 +272,7 @@ class Runner {
       engine_.ScheduleAfter(n.comm < 0 ? n.duration : Time(), [this, id] { Finish(id); });
       return;
     }
-    collectives::RunPlan(engine_, network_, plans_[n.comm], [this, id] { Finish(id); });
+    plan_runner_.Run(plans_[n.comm], [this, id] { Finish(id); });
   }
 
   void Finish(NodeId id) {
@@ -283,6 +284,7 @@ class Runner {
   std::vector<CollectivePlan> plans_;  // by comm op, compacted
   EventEngine engine_;
   FlowNetwork network_;
+  collectives::PlanRunner plan_runner_;
   GraphWalker walker_;
   ExecutionTrace trace_;
 };

@@ -9,44 +9,45 @@ namespace trainsim::workloads {
 GraphWalker::GraphWalker(const ExecutionGraph& graph, std::function<void(NodeId)> start)
     : graph_(graph),
       start_(std::move(start)),
-      pending_(graph.size()),
+      state_(graph.size()),
       next_(static_cast<size_t>(graph.streams()), 0),
-      busy_(static_cast<size_t>(graph.streams()), false),
-      done_(graph.size(), false) {
+      busy_(static_cast<size_t>(graph.streams()), false) {
   for (NodeId id = 0; id < graph.size(); ++id) {
-    pending_[id] = static_cast<uint32_t>(graph.predecessors(id).size());
+    const GraphNode n = graph.node(id);
+    state_[id] = NodeState{.pending = static_cast<uint32_t>(graph.predecessors(id).size()),
+                           .stream = n.on_stream ? n.stream : -1};
   }
 }
 
 void GraphWalker::Begin() {
   for (NodeId id = 0; id < graph_.size(); ++id) {
-    if (!graph_.node(id).on_stream && pending_[id] == 0) start_(id);
+    if (state_[id].stream < 0 && state_[id].pending == 0) start_(id);
   }
   for (int s = 0; s < graph_.streams(); ++s) TryStream(s);
 }
 
 void GraphWalker::Finished(NodeId id) {
-  const GraphNode n = graph_.node(id);
-  done_[id] = true;
-  if (n.on_stream) {
-    busy_[n.stream] = false;
-    ++next_[n.stream];
+  const int32_t stream = state_[id].stream;
+  state_[id].pending = kDone;  // its predecessors have all finished: nothing counts it down again
+  if (stream >= 0) {
+    busy_[stream] = false;
+    ++next_[stream];
   }
   for (NodeId s : graph_.successors(id)) {
-    if (--pending_[s] > 0) continue;
-    const GraphNode succ = graph_.node(s);
-    if (succ.on_stream) {
+    NodeState& succ = state_[s];
+    if (--succ.pending > 0) continue;
+    if (succ.stream >= 0) {
       TryStream(succ.stream);
     } else {
       start_(s);
     }
   }
-  if (n.on_stream) TryStream(n.stream);
+  if (stream >= 0) TryStream(stream);
 }
 
 Status GraphWalker::CheckAllRan() const {
   for (NodeId id = 0; id < graph_.size(); ++id) {
-    if (done_[id]) continue;
+    if (state_[id].pending == kDone) continue;
     const GraphNode n = graph_.node(id);
     return InternalError(fmt::format(
         "the step's execution graph cannot finish: node {} ({} on stream {}) never ran; "
@@ -61,7 +62,7 @@ void GraphWalker::TryStream(int stream) {
   std::span<const NodeId> order = graph_.stream_order(stream);
   if (next_[stream] == order.size()) return;
   const NodeId id = order[next_[stream]];
-  if (pending_[id] > 0) return;
+  if (state_[id].pending > 0) return;
   busy_[stream] = true;
   start_(id);
 }

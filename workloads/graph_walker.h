@@ -31,12 +31,19 @@ class GraphWalker {
  private:
   void TryStream(int stream);
 
+  // What the walk reads and writes of a node, in 8 bytes: an expanded step has tens of millions
+  // of nodes, and each one finishing touches its successors' states.
+  struct NodeState {
+    uint32_t pending;  // unfinished predecessors; kDone once the node has finished
+    int32_t stream;    // the stream it is on; -1 if off-stream
+  };
+  static constexpr uint32_t kDone = ~uint32_t{0};
+
   const ExecutionGraph& graph_;
   std::function<void(NodeId)> start_;
-  std::vector<uint32_t> pending_;  // unfinished predecessors
-  std::vector<size_t> next_;       // by stream: position of its next node in stream order
-  std::vector<bool> busy_;         // by stream
-  std::vector<bool> done_;         // by node
+  std::vector<NodeState> state_;  // by node
+  std::vector<size_t> next_;      // by stream: position of its next node in stream order
+  std::vector<bool> busy_;        // by stream
 };
 
 }  // namespace trainsim::workloads

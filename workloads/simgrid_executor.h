@@ -9,7 +9,7 @@
 //  * a compute node is a delay of its `duration`;
 //  * a communication node runs its plan: phases one after another, every transfer of a phase
 //    started at once, the phase over when its last transfer ends plus the phase's α, as
-//    collectives::RunPlan does natively. Weight-1 point-to-point flows are SimGrid comms or
+//    collectives::PlanRunner does natively. Weight-1 point-to-point flows are SimGrid comms or
 //    two-host parallel tasks, as SimGridOptions::flows chooses (FlowsAsTasks); bundles with
 //    weighted hops (mirror groups) and reduction trees are parallel tasks, all of whose
 //    transfers progress at one rate, as a native bundle does (any parallel task puts the whole

@@ -1,6 +1,6 @@
 // Clusters, plans and native timings for the SimGrid backend's tests: the plans come from the
 // collectives layer as the CLI would make them, and the native time of a plan (or of several
-// plans run together) from collectives::RunPlan on a fresh FlowNetwork.
+// plans run together) from collectives::PlanRunner on a fresh FlowNetwork.
 #ifndef TRAINSIM_TESTS_SIM_SIMGRID_TEST_PLANS_H_
 #define TRAINSIM_TESTS_SIM_SIMGRID_TEST_PLANS_H_
 
@@ -55,10 +55,10 @@ inline std::vector<Time> NativeFinish(std::span<const collectives::CollectivePla
                                       const topology::Topology& topology) {
   EventEngine engine;
   FlowNetwork network(engine, collectives::AchievableCapacities(topology));
+  collectives::PlanRunner runner(engine, network);
   std::vector<Time> finish(plans.size());
   for (size_t i = 0; i < plans.size(); ++i) {
-    collectives::RunPlan(engine, network, plans[i],
-                         [&finish, &engine, i] { finish[i] = engine.now(); });
+    runner.Run(plans[i], [&finish, &engine, i] { finish[i] = engine.now(); });
   }
   engine.Run();
   return finish;
