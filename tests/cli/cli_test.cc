@@ -19,8 +19,9 @@ struct Outcome {
   std::string output;  // stdout and stderr together
 };
 
-Outcome Trainsim(const std::string& args) {
-  const std::string command = std::string(TRAINSIM_BINARY) + " " + args + " 2>&1";
+// Runs `prefix trainsim args` (prefix: say, an `env` command) through the shell.
+Outcome Trainsim(const std::string& args, const std::string& prefix = "") {
+  const std::string command = prefix + std::string(TRAINSIM_BINARY) + " " + args + " 2>&1";
   Outcome outcome;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return outcome;
@@ -180,6 +181,24 @@ TEST(Cli, RunExpandedAndOnSimGridGiveTheSameStep) {
   const Outcome bad = Trainsim("run --executor ns3 " + path);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.output, HasSubstr("--executor"));
+}
+
+// The binary re-executes itself with glibc's huge-page heap where the kernel hands out huge
+// pages on request (cli/huge_pages.h); a user's own GLIBC_TUNABLES setting turns that off.
+// Either way the step is the same to the last digit.
+TEST(Cli, HugePageHeapChangesNoResult) {
+  const std::string path = ::testing::TempDir() + "/huge_pages.yaml";
+  std::ofstream(path) << "cluster: {preset: dgx-h100-superpod, gpus: 64}\nmodel: megatron-7.5b\n"
+                         "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
+                         "training: {global_batch: 128, sequence_length: 2048}\n";
+  const Outcome plain = Trainsim("run --json --expand " + path);
+  const std::string off = "env GLIBC_TUNABLES=glibc.malloc.hugetlb=0 ";
+  const std::string on = "env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 ";
+  const Outcome without = Trainsim("run --json --expand " + path, off);
+  const Outcome with = Trainsim("run --json --expand " + path, on);
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_EQ(without.output, plain.output);
+  EXPECT_EQ(with.output, plain.output);
 }
 
 TEST(Cli, AFailedLeafIsAnErrorNamingTheGpusItCutsOff) {
