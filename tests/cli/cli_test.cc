@@ -184,7 +184,7 @@ TEST(Cli, RunExpandedAndOnSimGridGiveTheSameStep) {
 }
 
 // The binary re-executes itself with glibc's huge-page heap where the kernel hands out huge
-// pages on request (cli/huge_pages.h); a user's own GLIBC_TUNABLES setting turns that off.
+// pages on request (sim/huge_pages.h); a user's own GLIBC_TUNABLES setting turns that off.
 // Either way the step is the same to the last digit.
 TEST(Cli, HugePageHeapChangesNoResult) {
   const std::string path = ::testing::TempDir() + "/huge_pages.yaml";

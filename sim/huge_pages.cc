@@ -1,4 +1,4 @@
-#include "cli/huge_pages.h"
+#include "sim/huge_pages.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-namespace trainsim::cli {
+namespace trainsim {
 namespace {
 
 constexpr const char* kTunables = "GLIBC_TUNABLES";
@@ -43,4 +43,4 @@ void ReexecWithHugePageHeap(char** argv) {
 #endif
 }
 
-}  // namespace trainsim::cli
+}  // namespace trainsim
