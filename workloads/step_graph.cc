@@ -462,14 +462,18 @@ void StageBuilder::Build(std::vector<PassNodes>& passes) {
 // Streams are numbered class × stages + stage, and a builder's nodes are consecutive.
 std::vector<NodeId> InterleavedNumbers(const ExecutionGraph& g, int stages) {
   const size_t n = g.size();
-  std::vector<NodeId> key(n);  // the bucket (stage, position), then the new number
+  // The position: 2i + 1 for a stream's node i, 2i for the off-stream nodes added after its
+  // node i − 1 (so the replicas' stream nodes are adjacent, and so are their transfers).
+  std::vector<NodeId> key(n);  // the position, then the new number
   std::vector<uint32_t> added(static_cast<size_t>(g.streams()), 0);
   for (NodeId id = 0; id < n; ++id) {
     const GraphNode node = g.node(id);
-    key[id] = added[static_cast<size_t>(node.stream)];
-    if (node.on_stream) ++added[static_cast<size_t>(node.stream)];
+    uint32_t& count = added[static_cast<size_t>(node.stream)];
+    key[id] = 2 * count + (node.on_stream ? 1 : 0);
+    if (node.on_stream) ++count;
   }
-  const size_t positions = static_cast<size_t>(*std::max_element(added.begin(), added.end())) + 1;
+  const size_t positions =
+      2 * static_cast<size_t>(*std::max_element(added.begin(), added.end())) + 1;
   // Counting sort on (stage, position); ids within a bucket stay in order, which is replica
   // order.
   std::vector<NodeId> next(static_cast<size_t>(stages) * positions + 1, 0);
