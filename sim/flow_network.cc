@@ -50,6 +50,7 @@ FlowNetwork::FlowNetwork(EventEngine& engine, std::vector<BytesPerSecond> capaci
   const size_t n = capacities.size();
   TRAINSIM_CHECK(n < std::numeric_limits<uint32_t>::max()) << n << " links is over 2^32 - 1";
   links_.resize(n);
+  counters_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const double c = capacities[i].value();
     TRAINSIM_CHECK(c > 0 && std::isfinite(c))
@@ -69,11 +70,14 @@ FlowNetwork::~FlowNetwork() {
 
 FlowNetwork::UseList& FlowNetwork::UseList::operator=(UseList&& other) noexcept {
   if (this == &other) return *this;
-  delete[] heap_;
-  heap_ = std::exchange(other.heap_, nullptr);
+  if (on_heap()) delete[] heap_;
   size_ = std::exchange(other.size_, 0);
   capacity_ = std::exchange(other.capacity_, kInline);
-  std::copy(other.inline_, other.inline_ + kInline, inline_);
+  if (on_heap()) {
+    heap_ = other.heap_;
+  } else {
+    std::copy(other.inline_, other.inline_ + kInline, inline_);
+  }
   return *this;
 }
 
@@ -83,7 +87,7 @@ void FlowNetwork::UseList::push_back(const LinkUse& use) {
         << "a link has more than 2^31 users";
     auto* grown = new LinkUse[2 * capacity_];
     std::copy(data(), data() + size_, grown);
-    delete[] heap_;
+    if (on_heap()) delete[] heap_;
     heap_ = grown;
     capacity_ *= 2;
   }
@@ -142,9 +146,8 @@ BundleId FlowNetwork::Start(const BundleSpec& spec, EventCallback on_done) {
 // other replicas' collectives ran in between); asking for all of them before using the first
 // overlaps the misses.
 void FlowNetwork::PrefetchLink(uint32_t link) const {
-  const auto* line = reinterpret_cast<const char*>(&links_[link]);
-  __builtin_prefetch(line);
-  __builtin_prefetch(line + 64);
+  __builtin_prefetch(&links_[link]);
+  __builtin_prefetch(&counters_[link]);
 }
 
 uint32_t FlowNetwork::AllocateSlot() {
@@ -188,7 +191,7 @@ void FlowNetwork::Attach(uint32_t slot) {
     Hop& hop = b.hops[i];
     Link& link = links_[hop.link];
     if (link.uses.empty()) {
-      link.counters.since = now;
+      counters_[hop.link].busy -= now;  // busy from now on: see LinkCounters
     } else {
       MarkStale(hop.link);  // those already there may slow down: re-fill them at once
     }
@@ -213,7 +216,7 @@ void FlowNetwork::Detach(uint32_t slot) {
     link.uses.pop_back();
     link.weight -= hop.weight;
     if (link.uses.empty()) {
-      link.counters.busy += now - link.counters.since;
+      counters_[hop.link].busy += now;
     } else {
       MarkStale(hop.link);
     }
@@ -314,6 +317,8 @@ void FlowNetwork::ArmTimer() {
 // many more rounds that it costs more than it saves.)
 namespace {
 constexpr int kLocalRounds = 6;
+// FillGroup takes groups of up to this many bundles (a TP group's collectives overlapping).
+constexpr size_t kMaxGroup = 4;
 constexpr size_t kEagerJoinHops = 64;
 // Relative slack under which a link counts as saturated and a rate as the fastest on its link.
 // Far above the rounding of a sum of rates (~1e-16 per term), far below anything measurable.
@@ -491,8 +496,8 @@ bool FlowNetwork::FillGroup(uint32_t slot, Time now) {
   Bundle& b = bundles_[slot];
   const UseList& group = links_[b.hops[0].link].uses;
   const size_t k = group.size();
-  if (k > UseList::kInline) return false;
-  std::array<uint32_t, UseList::kInline> members;
+  if (k > kMaxGroup) return false;
+  std::array<uint32_t, kMaxGroup> members;
   for (size_t i = 0; i < k; ++i) {
     members[i] = group.begin()[i].bundle;
     const Bundle& member = bundles_[members[i]];
@@ -648,7 +653,7 @@ void FlowNetwork::Advance(Bundle& b, Time now) {
 
 void FlowNetwork::Credit(const Bundle& b, double bytes) {
   if (bytes == 0) return;
-  for (const Hop& hop : b.hops) links_[hop.link].counters.bytes += hop.weight * bytes;
+  for (const Hop& hop : b.hops) counters_[hop.link].bytes += hop.weight * bytes;
 }
 
 double FlowNetwork::BytesSentSince(const Bundle& b, Time now) const {
@@ -742,7 +747,7 @@ BytesPerSecond FlowNetwork::capacity(LinkIndex link) const {
 Bytes FlowNetwork::link_bytes(LinkIndex link) const {
   CheckLink(link);
   const Time now = engine_.now();
-  double bytes = links_[link.value].counters.bytes;
+  double bytes = counters_[link.value].bytes;
   for (const LinkUse& use : links_[link.value].uses) {
     bytes += static_cast<double>(use.weight) * BytesSentSince(bundles_[use.bundle], now);
   }
@@ -751,9 +756,8 @@ Bytes FlowNetwork::link_bytes(LinkIndex link) const {
 
 Time FlowNetwork::link_busy_time(LinkIndex link) const {
   CheckLink(link);
-  const LinkCounters& c = links_[link.value].counters;
-  if (links_[link.value].uses.empty()) return c.busy;
-  return c.busy + (engine_.now() - c.since);
+  const Time busy = counters_[link.value].busy;
+  return links_[link.value].uses.empty() ? busy : busy + engine_.now();
 }
 
 }  // namespace trainsim
