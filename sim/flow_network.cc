@@ -21,6 +21,7 @@ bool DueBefore(const auto& a, const auto& b) {
 constexpr int kSlotBits = 24;
 constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
 constexpr uint64_t kMaxSerial = (uint64_t{1} << (64 - kSlotBits)) - 1;
+uint32_t SlotOf(uint64_t id) { return static_cast<uint32_t>(id & kSlotMask); }
 
 constexpr double kPsPerSecond = 1e12;
 
@@ -187,6 +188,9 @@ void FlowNetwork::CopyPath(Bundle& b, std::span<const FlowHop> path) {
 void FlowNetwork::Attach(uint32_t slot) {
   Bundle& b = bundles_[slot];
   const Time now = engine_.now();
+  // Where the new entries go: on the heap for a link that others share (Start asked for the
+  // links themselves), independent misses that are cheaper asked for together.
+  for (const Hop& hop : b.hops) __builtin_prefetch(links_[hop.link].uses.end(), 1);
   for (uint32_t i = 0; i < b.hops.size(); ++i) {
     Hop& hop = b.hops[i];
     Link& link = links_[hop.link];
@@ -207,7 +211,18 @@ void FlowNetwork::Attach(uint32_t slot) {
 // stale: the bundles left on them may now go faster.
 void FlowNetwork::Detach(uint32_t slot) {
   const Time now = engine_.now();
-  for (const Hop& hop : bundles_[slot].hops) {
+  const std::vector<Hop>& hops = bundles_[slot].hops;
+  // Filling the gap on each link is a chain of dependent loads (the list's last entry, its
+  // bundle, that bundle's hop) that misses the cache on links others share. The chains of
+  // different links are independent: asking for each level on every link before going down a
+  // level overlaps their misses. (The callers have asked for the links themselves.)
+  for (const Hop& hop : hops) __builtin_prefetch(&links_[hop.link].uses.back());
+  for (const Hop& hop : hops) __builtin_prefetch(&bundles_[links_[hop.link].uses.back().bundle]);
+  for (const Hop& hop : hops) {
+    const LinkUse& last = links_[hop.link].uses.back();
+    __builtin_prefetch(&bundles_[last.bundle].hops[last.hop]);
+  }
+  for (const Hop& hop : hops) {
     Link& link = links_[hop.link];
     const uint32_t at = hop.use_index;
     const LinkUse moved = link.uses.back();
@@ -259,7 +274,7 @@ void FlowNetwork::OnTimer() {
   const Time now = engine_.now();
   in_timer_ = true;
   while (!due_.empty() && due_[0].time <= now) {
-    const uint32_t slot = due_[0].slot;
+    const uint32_t slot = SlotOf(due_[0].id);
     Bundle& b = bundles_[slot];
     if (b.phase == Phase::kSending) {
       LastByteSent(slot);  // requeues it at now + latency: a zero latency comes round again
@@ -665,7 +680,7 @@ double FlowNetwork::BytesSentSince(const Bundle& b, Time now) const {
 // The due-event heap
 
 void FlowNetwork::QueueAt(uint32_t slot, Time t) {
-  const Due d{.time = t, .id = bundles_[slot].id, .slot = slot};
+  const Due d{.time = t, .id = bundles_[slot].id};
   uint32_t& pos = heap_pos_[slot];
   if (pos == kNotQueued) {
     due_.push_back(d);
@@ -686,7 +701,7 @@ void FlowNetwork::Unqueue(uint32_t slot) {
   if (i == due_.size()) return;
   Place(i, last);
   SiftUp(i);
-  SiftDown(heap_pos_[last.slot]);
+  SiftDown(heap_pos_[SlotOf(last.id)]);
 }
 
 void FlowNetwork::SiftUp(uint32_t i) {
@@ -714,7 +729,7 @@ void FlowNetwork::SiftDown(uint32_t i) {
 
 void FlowNetwork::Place(uint32_t i, const Due& d) {
   due_[i] = d;
-  heap_pos_[d.slot] = i;
+  heap_pos_[SlotOf(d.id)] = i;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -210,11 +210,11 @@ class FlowNetwork {
     Time latency;
     EventCallback on_done;
   };
-  // The pending events, one per queued bundle, ordered by (time, id).
+  // The pending events, one per queued bundle, ordered by (time, id). 16 bytes, four to a cache
+  // line: the bundle's slot is the low bits of its id.
   struct Due {
     Time time;
     uint64_t id;
-    uint32_t slot;
   };
   static constexpr uint32_t kNotQueued = ~uint32_t{0};
   static constexpr uint32_t kAtCap = ~uint32_t{0};
