@@ -24,6 +24,7 @@
 #include "config/catalogs.h"
 #include "config/scenario_loader.h"
 #include "config/scenario_spec.h"
+#include "sim/huge_pages.h"
 #include "workloads/simgrid_executor.h"
 #include "workloads/step.h"
 #include "yaml-cpp/yaml.h"
@@ -94,6 +95,7 @@ ChildResult Simulate(int64_t gpus, Mode mode) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  trainsim::ReexecWithHugePageHeap(argv);  // as the trainsim binary does: the same heap
   double budget = 600;
   std::vector<int64_t> sizes;
   std::vector<Mode> modes;

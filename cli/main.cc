@@ -7,9 +7,11 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
+#include "sim/huge_pages.h"
 
 int main(int argc, char** argv) {
   using namespace trainsim::cli;
+  trainsim::ReexecWithHugePageHeap(argv);
   CLI::App app{
       "trainsim: simulate LLM training steps on DGX H100-class clusters.\n"
       "How long does one step of this model take on this cluster, where does the time go,\n"

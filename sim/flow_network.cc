@@ -21,6 +21,7 @@ bool DueBefore(const auto& a, const auto& b) {
 constexpr int kSlotBits = 24;
 constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
 constexpr uint64_t kMaxSerial = (uint64_t{1} << (64 - kSlotBits)) - 1;
+uint32_t SlotOf(uint64_t id) { return static_cast<uint32_t>(id & kSlotMask); }
 
 constexpr double kPsPerSecond = 1e12;
 
@@ -50,6 +51,7 @@ FlowNetwork::FlowNetwork(EventEngine& engine, std::vector<BytesPerSecond> capaci
   const size_t n = capacities.size();
   TRAINSIM_CHECK(n < std::numeric_limits<uint32_t>::max()) << n << " links is over 2^32 - 1";
   links_.resize(n);
+  counters_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const double c = capacities[i].value();
     TRAINSIM_CHECK(c > 0 && std::isfinite(c))
@@ -69,11 +71,14 @@ FlowNetwork::~FlowNetwork() {
 
 FlowNetwork::UseList& FlowNetwork::UseList::operator=(UseList&& other) noexcept {
   if (this == &other) return *this;
-  delete[] heap_;
-  heap_ = std::exchange(other.heap_, nullptr);
+  if (on_heap()) delete[] heap_;
   size_ = std::exchange(other.size_, 0);
   capacity_ = std::exchange(other.capacity_, kInline);
-  std::copy(other.inline_, other.inline_ + kInline, inline_);
+  if (on_heap()) {
+    heap_ = other.heap_;
+  } else {
+    std::copy(other.inline_, other.inline_ + kInline, inline_);
+  }
   return *this;
 }
 
@@ -83,7 +88,7 @@ void FlowNetwork::UseList::push_back(const LinkUse& use) {
         << "a link has more than 2^31 users";
     auto* grown = new LinkUse[2 * capacity_];
     std::copy(data(), data() + size_, grown);
-    delete[] heap_;
+    if (on_heap()) delete[] heap_;
     heap_ = grown;
     capacity_ *= 2;
   }
@@ -142,9 +147,8 @@ BundleId FlowNetwork::Start(const BundleSpec& spec, EventCallback on_done) {
 // other replicas' collectives ran in between); asking for all of them before using the first
 // overlaps the misses.
 void FlowNetwork::PrefetchLink(uint32_t link) const {
-  const auto* line = reinterpret_cast<const char*>(&links_[link]);
-  __builtin_prefetch(line);
-  __builtin_prefetch(line + 64);
+  __builtin_prefetch(&links_[link]);
+  __builtin_prefetch(&counters_[link]);
 }
 
 uint32_t FlowNetwork::AllocateSlot() {
@@ -184,11 +188,14 @@ void FlowNetwork::CopyPath(Bundle& b, std::span<const FlowHop> path) {
 void FlowNetwork::Attach(uint32_t slot) {
   Bundle& b = bundles_[slot];
   const Time now = engine_.now();
+  // Where the new entries go: on the heap for a link that others share (Start asked for the
+  // links themselves), independent misses that are cheaper asked for together.
+  for (const Hop& hop : b.hops) __builtin_prefetch(links_[hop.link].uses.end(), 1);
   for (uint32_t i = 0; i < b.hops.size(); ++i) {
     Hop& hop = b.hops[i];
     Link& link = links_[hop.link];
     if (link.uses.empty()) {
-      link.counters.since = now;
+      counters_[hop.link].busy -= now;  // busy from now on: see LinkCounters
     } else {
       MarkStale(hop.link);  // those already there may slow down: re-fill them at once
     }
@@ -204,7 +211,18 @@ void FlowNetwork::Attach(uint32_t slot) {
 // stale: the bundles left on them may now go faster.
 void FlowNetwork::Detach(uint32_t slot) {
   const Time now = engine_.now();
-  for (const Hop& hop : bundles_[slot].hops) {
+  const std::vector<Hop>& hops = bundles_[slot].hops;
+  // Filling the gap on each link is a chain of dependent loads (the list's last entry, its
+  // bundle, that bundle's hop) that misses the cache on links others share. The chains of
+  // different links are independent: asking for each level on every link before going down a
+  // level overlaps their misses. (The callers have asked for the links themselves.)
+  for (const Hop& hop : hops) __builtin_prefetch(&links_[hop.link].uses.back());
+  for (const Hop& hop : hops) __builtin_prefetch(&bundles_[links_[hop.link].uses.back().bundle]);
+  for (const Hop& hop : hops) {
+    const LinkUse& last = links_[hop.link].uses.back();
+    __builtin_prefetch(&bundles_[last.bundle].hops[last.hop]);
+  }
+  for (const Hop& hop : hops) {
     Link& link = links_[hop.link];
     const uint32_t at = hop.use_index;
     const LinkUse moved = link.uses.back();
@@ -213,7 +231,7 @@ void FlowNetwork::Detach(uint32_t slot) {
     link.uses.pop_back();
     link.weight -= hop.weight;
     if (link.uses.empty()) {
-      link.counters.busy += now - link.counters.since;
+      counters_[hop.link].busy += now;
     } else {
       MarkStale(hop.link);
     }
@@ -256,7 +274,7 @@ void FlowNetwork::OnTimer() {
   const Time now = engine_.now();
   in_timer_ = true;
   while (!due_.empty() && due_[0].time <= now) {
-    const uint32_t slot = due_[0].slot;
+    const uint32_t slot = SlotOf(due_[0].id);
     Bundle& b = bundles_[slot];
     if (b.phase == Phase::kSending) {
       LastByteSent(slot);  // requeues it at now + latency: a zero latency comes round again
@@ -314,6 +332,8 @@ void FlowNetwork::ArmTimer() {
 // many more rounds that it costs more than it saves.)
 namespace {
 constexpr int kLocalRounds = 6;
+// FillGroup takes groups of up to this many bundles (a TP group's collectives overlapping).
+constexpr size_t kMaxGroup = 4;
 constexpr size_t kEagerJoinHops = 64;
 // Relative slack under which a link counts as saturated and a rate as the fastest on its link.
 // Far above the rounding of a sum of rates (~1e-16 per term), far below anything measurable.
@@ -491,8 +511,8 @@ bool FlowNetwork::FillGroup(uint32_t slot, Time now) {
   Bundle& b = bundles_[slot];
   const UseList& group = links_[b.hops[0].link].uses;
   const size_t k = group.size();
-  if (k > UseList::kInline) return false;
-  std::array<uint32_t, UseList::kInline> members;
+  if (k > kMaxGroup) return false;
+  std::array<uint32_t, kMaxGroup> members;
   for (size_t i = 0; i < k; ++i) {
     members[i] = group.begin()[i].bundle;
     const Bundle& member = bundles_[members[i]];
@@ -648,7 +668,7 @@ void FlowNetwork::Advance(Bundle& b, Time now) {
 
 void FlowNetwork::Credit(const Bundle& b, double bytes) {
   if (bytes == 0) return;
-  for (const Hop& hop : b.hops) links_[hop.link].counters.bytes += hop.weight * bytes;
+  for (const Hop& hop : b.hops) counters_[hop.link].bytes += hop.weight * bytes;
 }
 
 double FlowNetwork::BytesSentSince(const Bundle& b, Time now) const {
@@ -660,7 +680,7 @@ double FlowNetwork::BytesSentSince(const Bundle& b, Time now) const {
 // The due-event heap
 
 void FlowNetwork::QueueAt(uint32_t slot, Time t) {
-  const Due d{.time = t, .id = bundles_[slot].id, .slot = slot};
+  const Due d{.time = t, .id = bundles_[slot].id};
   uint32_t& pos = heap_pos_[slot];
   if (pos == kNotQueued) {
     due_.push_back(d);
@@ -681,7 +701,7 @@ void FlowNetwork::Unqueue(uint32_t slot) {
   if (i == due_.size()) return;
   Place(i, last);
   SiftUp(i);
-  SiftDown(heap_pos_[last.slot]);
+  SiftDown(heap_pos_[SlotOf(last.id)]);
 }
 
 void FlowNetwork::SiftUp(uint32_t i) {
@@ -709,7 +729,7 @@ void FlowNetwork::SiftDown(uint32_t i) {
 
 void FlowNetwork::Place(uint32_t i, const Due& d) {
   due_[i] = d;
-  heap_pos_[d.slot] = i;
+  heap_pos_[SlotOf(d.id)] = i;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -742,7 +762,7 @@ BytesPerSecond FlowNetwork::capacity(LinkIndex link) const {
 Bytes FlowNetwork::link_bytes(LinkIndex link) const {
   CheckLink(link);
   const Time now = engine_.now();
-  double bytes = links_[link.value].counters.bytes;
+  double bytes = counters_[link.value].bytes;
   for (const LinkUse& use : links_[link.value].uses) {
     bytes += static_cast<double>(use.weight) * BytesSentSince(bundles_[use.bundle], now);
   }
@@ -751,9 +771,8 @@ Bytes FlowNetwork::link_bytes(LinkIndex link) const {
 
 Time FlowNetwork::link_busy_time(LinkIndex link) const {
   CheckLink(link);
-  const LinkCounters& c = links_[link.value].counters;
-  if (links_[link.value].uses.empty()) return c.busy;
-  return c.busy + (engine_.now() - c.since);
+  const Time busy = counters_[link.value].busy;
+  return links_[link.value].uses.empty() ? busy : busy + engine_.now();
 }
 
 }  // namespace trainsim

@@ -121,19 +121,21 @@ class FlowNetwork {
     uint32_t hop;     // index into that bundle's hops
     uint32_t weight;  // the hop's
   };
-  // A link's list of users: a vector that keeps its first kInline entries in place, since most
-  // links carry a few bundles at a time (the NVLink ports of a node its TP collectives), so
-  // that a bundle joining or leaving the link touches no memory but the link's own. Entries move
-  // out to the heap when the list outgrows them and stay there (as a vector keeps its
+  // A link's list of users: a vector that keeps its first entry in place, since most links
+  // carry one bundle at a time (a node's NVLink ports its TP collectives, one after another), so
+  // that such a bundle joining or leaving the link touches no memory but the link's own. Entries
+  // move out to the heap when the list outgrows it and stay there (as a vector keeps its
   // capacity). Order and swap-with-last removal are those of a vector: sums over the list do not
   // depend on where it is stored.
   class UseList {
    public:
-    static constexpr uint32_t kInline = 4;
-    UseList() = default;
-    UseList(UseList&& other) noexcept { *this = std::move(other); }
+    static constexpr uint32_t kInline = 1;
+    UseList() : inline_{} {}
+    UseList(UseList&& other) noexcept : inline_{} { *this = std::move(other); }
     UseList& operator=(UseList&& other) noexcept;
-    ~UseList() { delete[] heap_; }
+    ~UseList() {
+      if (on_heap()) delete[] heap_;
+    }
 
     size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
@@ -147,23 +149,19 @@ class FlowNetwork {
     void pop_back() { --size_; }
 
    private:
-    LinkUse* data() { return capacity_ > kInline ? heap_ : inline_; }
-    const LinkUse* data() const { return capacity_ > kInline ? heap_ : inline_; }
+    bool on_heap() const { return capacity_ > kInline; }
+    LinkUse* data() { return on_heap() ? heap_ : inline_; }
+    const LinkUse* data() const { return on_heap() ? heap_ : inline_; }
 
-    LinkUse* heap_ = nullptr;  // owned; used once capacity_ > kInline
     uint32_t size_ = 0;
     uint32_t capacity_ = kInline;
-    LinkUse inline_[kInline];
+    union {
+      LinkUse inline_[kInline];
+      LinkUse* heap_;  // owned, once capacity_ > kInline
+    };
   };
-  // Utilisation counters, touched when bytes are credited or the link goes idle or busy.
-  struct LinkCounters {
-    double bytes = 0;  // credited so far
-    Time busy;         // busy time up to `since`
-    Time since;        // when the link last went from idle to busy
-  };
-  // Everything Attach, Detach, a solve and a credit touch per link, in two adjacent cache lines.
-  // slack, unfrozen and max_rate are solve scratch, valid where stamp == epoch_ (the link is in
-  // solve_links_).
+  // Everything Attach, Detach and a solve touch per link, in one cache line. slack, unfrozen and
+  // max_rate are solve scratch, valid where stamp == epoch_ (the link is in solve_links_).
   struct alignas(64) Link {
     double capacity = 0;  // B/s
     double slack = 0;     // capacity not taken by fixed or frozen bundles
@@ -175,9 +173,16 @@ class FlowNetwork {
     uint32_t weight = 0;  // Σ weight of `uses`, so a link with one user needs no look at it
     bool stale = false;   // on stale_links_
     UseList uses;         // bundles sending through it
-    LinkCounters counters;
   };
-  static_assert(sizeof(Link) == 128);
+  static_assert(sizeof(Link) == 64);
+  // Utilisation counters, apart from the links (four to a cache line, a node's NVLink ports
+  // together): touched when bytes are credited and when the link goes busy or idle.
+  struct LinkCounters {
+    double bytes = 0;  // credited so far
+    // The time the link carried traffic: while it has users, minus the instant they came (add
+    // the current time to read it); otherwise the total.
+    Time busy;
+  };
   // A progressive-filling candidate: a link that saturates at `level`, or a bundle whose cap is
   // reached there. Ties break on `key` so the order of a solve never depends on the heap.
   struct Fill {
@@ -205,11 +210,11 @@ class FlowNetwork {
     Time latency;
     EventCallback on_done;
   };
-  // The pending events, one per queued bundle, ordered by (time, id).
+  // The pending events, one per queued bundle, ordered by (time, id). 16 bytes, four to a cache
+  // line: the bundle's slot is the low bits of its id.
   struct Due {
     Time time;
     uint64_t id;
-    uint32_t slot;
   };
   static constexpr uint32_t kNotQueued = ~uint32_t{0};
   static constexpr uint32_t kAtCap = ~uint32_t{0};
@@ -260,6 +265,7 @@ class FlowNetwork {
 
   EventEngine& engine_;
   std::vector<Link> links_;
+  std::vector<LinkCounters> counters_;  // by link
   std::vector<uint32_t> hop_of_link_;  // Start's scratch: where a link sits in the new path
 
   std::vector<Bundle> bundles_;

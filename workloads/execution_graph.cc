@@ -89,6 +89,23 @@ void ExecutionGraph::Depend(NodeId from, NodeId to) {
   edges_.emplace_back(from, to);
 }
 
+void ExecutionGraph::Renumber(std::span<const NodeId> new_id) {
+  TRAINSIM_CHECK(new_id.size() == nodes_.size());
+  std::vector<StoredNode> renumbered(nodes_.size());
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    TRAINSIM_CHECK(new_id[id] < nodes_.size());
+    renumbered[new_id[id]] = nodes_[id];
+  }
+  nodes_ = std::move(renumbered);
+  for (std::vector<NodeId>& order : streams_) {
+    for (NodeId& id : order) id = new_id[id];
+  }
+  for (auto& [from, to] : edges_) {
+    from = new_id[from];
+    to = new_id[to];
+  }
+}
+
 void ExecutionGraph::Finalize() {
   const size_t n = nodes_.size();
   succ_begin_.assign(n + 1, 0);

@@ -86,6 +86,10 @@ class ExecutionGraph {
   NodeId AddComm(Category category, bool on_stream, int stream, const CommOp& op);
   // `to` waits for `from`. The executor reports a cycle as an error.
   void Depend(NodeId from, NodeId to);
+  // Gives node `id` the number new_id[id] (a permutation of 0 .. size()-1). Stream orders and
+  // each node's dependency lists keep their order. Call after the last Add/Depend, before
+  // Finalize.
+  void Renumber(std::span<const NodeId> new_id);
   // Freezes the dependency lists into CSR; call once after the last Add/Depend.
   void Finalize();
 

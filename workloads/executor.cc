@@ -246,9 +246,18 @@ class Runner {
         plan_runner_(engine_, network_),
         walker_(graph, [this](NodeId id) { Start(id); }) {
     trace_.nodes.resize(graph.size());
+    // Compacted in the order the graph first uses them, so that the plans of collectives that
+    // run together (the replicas' copies of one op, when the graph interleaves them) were
+    // allocated together.
     std::vector<int32_t> slot(topology.links().size(), -1);
-    plans_.reserve(comms.size());
-    for (const PlannedComm& c : comms) plans_.push_back(Compacted(c.plan, slot));
+    plans_.resize(comms.size());
+    std::vector<bool> done(comms.size(), false);
+    for (NodeId id = 0; id < graph.size(); ++id) {
+      const int32_t comm = graph.node(id).comm;
+      if (comm < 0 || done[static_cast<size_t>(comm)]) continue;
+      done[static_cast<size_t>(comm)] = true;
+      plans_[static_cast<size_t>(comm)] = Compacted(comms[static_cast<size_t>(comm)].plan, slot);
+    }
   }
 
   StatusOr<ExecutionTrace> Run() {

@@ -129,14 +129,22 @@ struct StageAccount {
   Time compute_time;  // compute nodes only
   Joules compute_energy;
   double flops = 0;
-  std::vector<Time> exposed_by_comm;  // exposed time per CommOp (index into comm_ops())
-  NodeId last_async = UINT32_MAX;     // the stream's off-stream node that ended last
+  NodeId last_async = UINT32_MAX;  // the stream's off-stream node that ended last
+};
+
+struct StepAccount {
+  std::vector<StageAccount> streams;
+  int critical = 0;  // the stream that ends last (the first such)
+  // The critical stream's exposed time per CommOp (index into comm_ops()). Kept for that stream
+  // alone: one table per stream would take streams × ops (2,048 × 12,452 with expansion).
+  std::vector<Time> exposed_by_comm;
 };
 
 // Splits each stage's time into its stream's work, exposed communication and bubble.
-std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTrace& trace) {
-  std::vector<StageAccount> stages(static_cast<size_t>(graph.streams()));
-  for (StageAccount& a : stages) a.exposed_by_comm.assign(graph.comm_ops().size(), Time());
+StepAccount Account(const ExecutionGraph& graph, const ExecutionTrace& trace) {
+  StepAccount step;
+  std::vector<StageAccount>& stages = step.streams;
+  stages.resize(static_cast<size_t>(graph.streams()));
   for (NodeId id = 0; id < graph.size(); ++id) {
     const GraphNode n = graph.node(id);
     StageAccount& a = stages[n.stream];
@@ -152,7 +160,12 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
     }
   }
   for (int s = 0; s < graph.streams(); ++s) {
+    if (stages[s].end > stages[step.critical].end) step.critical = s;
+  }
+  step.exposed_by_comm.assign(graph.comm_ops().size(), Time());
+  for (int s = 0; s < graph.streams(); ++s) {
     StageAccount& a = stages[s];
+    std::vector<Time>* exposed_by_comm = s == step.critical ? &step.exposed_by_comm : nullptr;
     Time prev;
     // A gap before a stream node: exposed communication of the transfer that gated it, up to
     // that transfer's own duration since the gap began; the rest is bubble.
@@ -165,7 +178,7 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
       const NodeTiming& t = trace.nodes[gate];
       const Time exposed = std::min(length, t.end - t.start);
       a.busy[static_cast<int>(g.category)] += exposed;
-      a.exposed_by_comm[static_cast<size_t>(g.comm)] += exposed;
+      if (exposed_by_comm != nullptr) (*exposed_by_comm)[static_cast<size_t>(g.comm)] += exposed;
       a.bubble += length - exposed;
     };
     for (NodeId id : graph.stream_order(s)) {
@@ -187,13 +200,15 @@ std::vector<StageAccount> Account(const ExecutionGraph& graph, const ExecutionTr
       }
       const GraphNode n = graph.node(id);
       a.busy[static_cast<int>(n.category)] += t.end - t.start;
-      if (n.comm >= 0) a.exposed_by_comm[static_cast<size_t>(n.comm)] += t.end - t.start;
+      if (n.comm >= 0 && exposed_by_comm != nullptr) {
+        (*exposed_by_comm)[static_cast<size_t>(n.comm)] += t.end - t.start;
+      }
       prev = t.end;
     }
     // Transfers that end after the stream went quiet (there is one when the stage ends later).
     if (a.end > prev) gap(a.end - prev, a.last_async);
   }
-  return stages;
+  return step;
 }
 
 std::string CommLabel(const CommOp& op) {
@@ -345,15 +360,15 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
   result.planned_collectives = comms->size();
   result.step_time = trace->makespan;
   const double step_s = result.step_time.seconds();
-  const std::vector<StageAccount> accounts = Account(graph, *trace);
+  const StepAccount account = Account(graph, *trace);
+  const std::vector<StageAccount>& accounts = account.streams;
   // Streams are class · pp + stage; the critical stream is the one that ends last.
   result.stage_end.assign(static_cast<size_t>(plan.pp), Time());
-  int critical_stream = 0;
   for (int st = 0; st < graph.streams(); ++st) {
     Time& end = result.stage_end[static_cast<size_t>(st % plan.pp)];
     end = std::max(end, accounts[st].end);
-    if (accounts[st].end > accounts[critical_stream].end) critical_stream = st;
   }
+  const int critical_stream = account.critical;
   result.critical_stage = critical_stream % plan.pp;
   const StageAccount& crit = accounts[critical_stream];
   for (int c = 0; c < kCategoryCount; ++c) {
@@ -443,7 +458,7 @@ StatusOr<StepResult> SimulateStep(const StepScenario& sc) {
       if (t.time > largest->time) largest = &t;
     }
     result.bound_by = largest->name;
-    const std::vector<Time>& exposed = crit.exposed_by_comm;
+    const std::vector<Time>& exposed = account.exposed_by_comm;
     const auto worst = std::max_element(exposed.begin(), exposed.end());
     if (worst != exposed.end() && *worst > Time()) {
       const auto index = static_cast<size_t>(worst - exposed.begin());

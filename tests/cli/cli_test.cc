@@ -11,6 +11,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::trainsim::cli::testing::Outcome;
+using ::trainsim::cli::testing::Shell;
 using ::trainsim::cli::testing::Trainsim;
 
 std::string Scenario(const std::string& relative) {
@@ -161,6 +162,24 @@ TEST(Cli, RunExpandedAndOnSimGridGiveTheSameStep) {
   const Outcome bad = Trainsim("run --executor ns3 " + path);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.output, HasSubstr("--executor"));
+}
+
+// The binary re-executes itself with glibc's huge-page heap where the kernel hands out huge
+// pages on request (sim/huge_pages.h); a user's own GLIBC_TUNABLES setting turns that off.
+// Either way the step is the same to the last digit.
+TEST(Cli, HugePageHeapChangesNoResult) {
+  const std::string path = ::testing::TempDir() + "/huge_pages.yaml";
+  std::ofstream(path) << "cluster: {preset: dgx-h100-superpod, gpus: 64}\nmodel: megatron-7.5b\n"
+                         "parallelism: {tp: 4, pp: 2, microbatch_size: 2}\n"
+                         "training: {global_batch: 128, sequence_length: 2048}\n";
+  const Outcome plain = Trainsim("run --json --expand " + path);
+  const std::string off = "env GLIBC_TUNABLES=glibc.malloc.hugetlb=0 ";
+  const std::string on = "env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 ";
+  const Outcome without = Shell(off + TRAINSIM_BINARY + " run --json --expand " + path);
+  const Outcome with = Shell(on + TRAINSIM_BINARY + " run --json --expand " + path);
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_EQ(without.output, plain.output);
+  EXPECT_EQ(with.output, plain.output);
 }
 
 TEST(Cli, AFailedLeafIsAnErrorNamingTheGpusItCutsOff) {

@@ -98,6 +98,60 @@ Time PipelineStep(PipelineSchedule schedule, int pp, int m, int v) {
   return trace->makespan;
 }
 
+TEST(ExecutionGraphTest, RenumberKeepsStreamsAndDependenciesInOrder) {
+  ExecutionGraph g(2);
+  const NodeId a = g.Add(GraphNode{.stream = 0, .duration = 1_ms});
+  const NodeId b = g.Add(GraphNode{.stream = 0, .duration = 2_ms});
+  const NodeId c = g.Add(GraphNode{.on_stream = false, .stream = 1, .duration = 3_ms});
+  const NodeId d = g.Add(GraphNode{.stream = 1, .duration = 4_ms});
+  g.Depend(a, d);
+  g.Depend(a, c);
+  g.Depend(c, d);
+  g.Depend(b, d);
+  const std::vector<NodeId> new_id = {3, 1, 0, 2};
+  g.Renumber(new_id);
+  g.Finalize();
+  EXPECT_EQ(g.node(3).duration, 1_ms);
+  EXPECT_EQ(g.node(0).duration, 3_ms);
+  EXPECT_FALSE(g.node(0).on_stream);
+  EXPECT_EQ(std::vector<NodeId>(g.stream_order(0).begin(), g.stream_order(0).end()),
+            (std::vector<NodeId>{3, 1}));
+  EXPECT_EQ(std::vector<NodeId>(g.stream_order(1).begin(), g.stream_order(1).end()),
+            (std::vector<NodeId>{2}));
+  EXPECT_EQ(std::vector<NodeId>(g.successors(3).begin(), g.successors(3).end()),
+            (std::vector<NodeId>{2, 0}));  // in the order the dependencies were added
+  EXPECT_EQ(std::vector<NodeId>(g.predecessors(2).begin(), g.predecessors(2).end()),
+            (std::vector<NodeId>{3, 0, 1}));
+}
+
+// With expansion the replicas of a stage run the same stream node at about the same time; the
+// graph numbers those nodes consecutively (a walk in time order then stays in a few cache
+// lines), keeping each stream's own order.
+TEST(StepGraphTest, ExpandedReplicasNodesAreInterleaved) {
+  ModelSpec model{.name = "uniform", .layers = 4, .hidden = 1024, .ffn_hidden = 4096,
+                  .heads = 8, .kv_heads = 8, .vocab = 1024};
+  ParallelPlan plan{.pp = 2, .dp = 4, .zero_stage = 0};
+  LayerCosts costs;
+  costs.attention.forward.time = 1_ms;
+  costs.attention.backward.time = 2_ms;
+  StepGraphInputs in{.model = &model, .plan = &plan, .microbatches = 4, .costs = &costs,
+                     .expand = true};
+  in.stages.assign(2, StageWork{.chunks = std::vector<ChunkShard>(1)});
+  for (int r = 0; r < 4; ++r) in.classes.push_back({.replica = r, .replicas = 1});
+  const ExecutionGraph g = BuildStepGraph(in);
+  ASSERT_EQ(g.streams(), 8);  // replica × 2 + stage
+  for (int stage = 0; stage < 2; ++stage) {
+    const size_t length = g.stream_order(stage).size();
+    for (size_t i = 0; i < length; ++i) {
+      for (int r = 1; r < 4; ++r) {
+        ASSERT_EQ(g.stream_order(r * 2 + stage).size(), length);
+        EXPECT_EQ(g.stream_order(r * 2 + stage)[i], g.stream_order((r - 1) * 2 + stage)[i] + 1)
+            << "stage " << stage << ", node " << i << ", replica " << r;
+      }
+    }
+  }
+}
+
 TEST(StepGraphTest, OneFOneBBubbleIsPMinusOneOverMPlusPMinusOne) {
   for (auto [p, m] : {std::pair{4, 8}, {8, 16}, {2, 1}}) {
     const Time step = PipelineStep(PipelineSchedule::kOneFOneB, p, m, 1);
