@@ -459,7 +459,7 @@ void StageBuilder::Build(std::vector<PassNodes>& passes) {
 // time order would touch a node in each of thousands of blocks far apart in memory, missing the
 // cache at every step. Numbered by (stage, position on its stream when the node was added,
 // replica), the nodes that run together lie together. Within a stream the order is unchanged.
-// Streams are numbered class × stages + stage, and a builder's nodes are consecutive.
+// (Streams are numbered class × stages + stage.)
 std::vector<NodeId> InterleavedNumbers(const ExecutionGraph& g, int stages) {
   const size_t n = g.size();
   // The position: 2i + 1 for a stream's node i, 2i for the off-stream nodes added after its
