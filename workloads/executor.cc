@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "collectives/runner.h"
+#include "collectives/series_links.h"
 #include "fmt/format.h"
 #include "sim/engine.h"
 #include "sim/flow_network.h"
@@ -258,6 +259,13 @@ class Runner {
       done[static_cast<size_t>(comm)] = true;
       plans_[static_cast<size_t>(comm)] = Compacted(comms[static_cast<size_t>(comm)].plan, slot);
     }
+    // Links in series (collectives/series_links.h) run as one: same rates and bytes, fewer hops.
+    std::vector<BytesPerSecond> capacities;
+    capacities.reserve(network_.link_count());
+    for (uint32_t l = 0; l < network_.link_count(); ++l) {
+      capacities.push_back(network_.capacity(LinkIndex{l}));
+    }
+    representative_ = collectives::MergeSeriesLinks(plans_, capacities);
   }
 
   StatusOr<ExecutionTrace> Run() {
@@ -268,7 +276,7 @@ class Runner {
     const size_t links = network_.link_count();
     trace_.link_bytes.resize(links);
     for (size_t l = 0; l < links; ++l) {
-      trace_.link_bytes[l] = network_.link_bytes(LinkIndex{static_cast<uint32_t>(l)});
+      trace_.link_bytes[l] = network_.link_bytes(LinkIndex{representative_[l]});
     }
     return std::move(trace_);
   }
@@ -290,7 +298,8 @@ class Runner {
   }
 
   const ExecutionGraph& graph_;
-  std::vector<CollectivePlan> plans_;  // by comm op, compacted
+  std::vector<CollectivePlan> plans_;  // by comm op, compacted, links in series merged
+  std::vector<uint32_t> representative_;  // by link: the link that carries its flows
   EventEngine engine_;
   FlowNetwork network_;
   collectives::PlanRunner plan_runner_;
