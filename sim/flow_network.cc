@@ -324,20 +324,22 @@ void FlowNetwork::ArmTimer() {
 // solve changes that link's other rates (then the check sees it) or makes it the fastest on a
 // link where a bundle of S froze (the check sees that too), so it need not join at the start.
 // Joining it anyway saves rounds when it is small; a large one (a data-parallel ring over 256
-// nodes crosses ~1,000 links, shared with every all-to-all and pipeline send of those nodes)
-// would drag all its links into every solve that touches any of them. So a changed link brings
-// in its users bottlenecked on it, and the others only if they cross at most kEagerJoinHops
-// links. (At 16,384 GPUs with --expand, counted with instrumentation not kept in the tree, this
-// cut the links visited by solves by 45% and the heap pops by 60%; a threshold of 0 needs so
-// many more rounds that it costs more than it saves.) Which bundles a solve re-fills changes
-// its rounding, not its rates beyond kFairTolerance; over a long run, finish times a picosecond
-// apart add up. With --expand at 16,384 GPUs, merging links in series (so that 2,048 DP bundles
-// came under the threshold) moved the step time by 6e-6 of itself.
+// nodes crosses hundreds of links, shared with every all-to-all and pipeline send of those
+// nodes) would drag all its links into every solve that touches any of them. So a changed link
+// brings in its users bottlenecked on it, and the others only if they cross at most
+// kEagerJoinHops links: pipeline sends (up to 8 links once the executor has merged links in
+// series), not all-to-alls (32 links for 16 ranks) or rings. (At 16,384 GPUs with --expand,
+// counted with instrumentation not kept in the tree, leaving out the rings cut the links
+// visited by solves by 45% and the heap pops by 60%; leaving out the all-to-alls as well saved
+// 13% of the run time. A threshold of 4, which leaves out the pipeline sends, needs so many
+// more rounds that it costs more than it saves: 25% more time at 4,096 GPUs.) Which bundles a
+// solve re-fills changes its rounding, not its rates beyond kFairTolerance, but an expanded
+// step amplifies rounding (see the README).
 namespace {
 constexpr int kLocalRounds = 6;
 // FillGroup takes groups of up to this many bundles (a TP group's collectives overlapping).
 constexpr size_t kMaxGroup = 4;
-constexpr size_t kEagerJoinHops = 64;
+constexpr size_t kEagerJoinHops = 16;
 // Relative slack under which a link counts as saturated and a rate as the fastest on its link.
 // Far above the rounding of a sum of rates (~1e-16 per term), far below anything measurable.
 constexpr double kFairTolerance = 1e-10;

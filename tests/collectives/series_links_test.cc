@@ -42,32 +42,34 @@ CollectivePlan OnePhase(std::vector<PlannedBundle> bundles) {
 // index of two equals; 2, 3, 6 and 7 stay as they are.
 TEST(SeriesLinks, LinksWithTheSameUsersAndWeightsMergeIntoTheNarrowest) {
   std::vector<CollectivePlan> plans;
-  plans.push_back(OnePhase({PlannedBundle{.path = {Hop(0), Hop(1), Hop(2)}, .bytes = Bytes(10),
-                                          .flow_ends = {1, 3}},
-                            PlannedBundle{.path = {Hop(2), Hop(3)}, .bytes = Bytes(10)}}));
+  plans.push_back(OnePhase(
+      {PlannedBundle{.path = {Hop(0), Hop(1), Hop(2)}, .bytes = Bytes(10), .flow_ends = {1, 3}},
+       PlannedBundle{.path = {Hop(2), Hop(3)}, .bytes = Bytes(10)}}));
   plans.push_back(OnePhase({PlannedBundle{.path = {Hop(5, 2), Hop(4, 2)}, .bytes = Bytes(10)},
                             PlannedBundle{.path = {Hop(6, 1), Hop(7, 2)}, .bytes = Bytes(10)}}));
   const std::vector<uint32_t> rep =
       MergeSeriesLinks(plans, Capacities({10, 5, 5, 7, 3, 3, 1, 1, 9}));
   EXPECT_THAT(rep, ElementsAre(1, 1, 2, 3, 4, 4, 6, 7, 8));
   // Each set once, by its representative, where its first link stood; weights kept.
-  EXPECT_THAT(Path(plans[0].phases[0].bundles[0]), ElementsAre(std::pair{1u, 1u}, std::pair{2u, 1u}));
-  EXPECT_THAT(Path(plans[0].phases[0].bundles[1]), ElementsAre(std::pair{2u, 1u}, std::pair{3u, 1u}));
+  EXPECT_THAT(Path(plans[0].phases[0].bundles[0]),
+              ElementsAre(std::pair{1u, 1u}, std::pair{2u, 1u}));
+  EXPECT_THAT(Path(plans[0].phases[0].bundles[1]),
+              ElementsAre(std::pair{2u, 1u}, std::pair{3u, 1u}));
   EXPECT_THAT(Path(plans[1].phases[0].bundles[0]), ElementsAre(std::pair{4u, 2u}));
   EXPECT_THAT(Path(plans[1].phases[0].bundles[1]),
               ElementsAre(std::pair{6u, 1u}, std::pair{7u, 2u}));
   EXPECT_TRUE(plans[0].phases[0].bundles[0].flow_ends.empty());
 }
 
-// A bundle in one plan that crosses only one of two otherwise equal links keeps them apart, as
-// does the same bundle crossing them in two phases of different plans.
+// Links 0 and 1 carry the same bundle, but 1 carries another too: they stay apart.
 TEST(SeriesLinks, ALinkWithOneMoreUserStaysApart) {
   std::vector<CollectivePlan> plans;
   plans.push_back(OnePhase({PlannedBundle{.path = {Hop(0), Hop(1)}, .bytes = Bytes(10)}}));
   plans.push_back(OnePhase({PlannedBundle{.path = {Hop(1)}, .bytes = Bytes(10)}}));
   const std::vector<uint32_t> rep = MergeSeriesLinks(plans, Capacities({1, 1}));
   EXPECT_THAT(rep, ElementsAre(0, 1));
-  EXPECT_THAT(Path(plans[0].phases[0].bundles[0]), ElementsAre(std::pair{0u, 1u}, std::pair{1u, 1u}));
+  EXPECT_THAT(Path(plans[0].phases[0].bundles[0]),
+              ElementsAre(std::pair{0u, 1u}, std::pair{1u, 1u}));
 }
 
 TEST(SeriesLinksDeathTest, APathThatNamesALinkTwiceIsRejected) {
@@ -107,7 +109,8 @@ TEST(SeriesLinks, MergedPlansRunAsTheOriginalsDo) {
         const uint32_t count = 1 + rng.Uniform(4u);
         for (uint32_t c = 0; c < count; ++c) {
           const uint32_t weight = 1 + rng.Uniform(2u);
-          for (uint32_t l : chains[(first + 3 * c) % kChains]) bundle.path.push_back(Hop(l, weight));
+          for (uint32_t l : chains[(first + 3 * c) % kChains])
+            bundle.path.push_back(Hop(l, weight));
         }
       }
     }
@@ -127,9 +130,8 @@ TEST(SeriesLinks, MergedPlansRunAsTheOriginalsDo) {
     PlanRunner runner(engine, network);
     Outcome out{.ends = std::vector<Time>(to_run.size())};
     for (size_t i = 0; i < to_run.size(); ++i) {
-      engine.ScheduleAt(starts[i], [&, i] {
-        runner.Run(to_run[i], [&, i] { out.ends[i] = engine.now(); });
-      });
+      engine.ScheduleAt(starts[i],
+                        [&, i] { runner.Run(to_run[i], [&, i] { out.ends[i] = engine.now(); }); });
     }
     engine.Run();
     for (uint32_t l = 0; l < capacities.size(); ++l) {
