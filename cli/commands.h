@@ -15,6 +15,14 @@ inline constexpr int kExitBadInput = 2;
 
 inline constexpr std::string_view kVersion = TRAINSIM_VERSION;
 
+// Re-executes trainsim with glibc's huge-page heap (sim/huge_pages.h) for a command about to hold
+// gigabytes in its heap: an expanded step, a sweep, a plan search, the service. Small commands
+// skip it, since starting the binary twice costs ~70 ms (dynamic linking of gRPC and its
+// libraries). The process starts over from main with the same arguments, so call it before
+// writing anything or starting threads. main records the arguments first.
+void UseHugePageHeap();
+void RecordArguments(char** argv);
+
 void AddRunCommand(CLI::App& app, int& exit_code);
 void AddRooflineCommand(CLI::App& app, int& exit_code);
 void AddCollectiveCommand(CLI::App& app, int& exit_code);

@@ -9,9 +9,22 @@
 #include "cli/commands.h"
 #include "sim/huge_pages.h"
 
+namespace trainsim::cli {
+namespace {
+char** arguments = nullptr;
+}  // namespace
+
+void RecordArguments(char** argv) { arguments = argv; }
+
+void UseHugePageHeap() {
+  if (arguments != nullptr) ReexecWithHugePageHeap(arguments);
+}
+
+}  // namespace trainsim::cli
+
 int main(int argc, char** argv) {
   using namespace trainsim::cli;
-  trainsim::ReexecWithHugePageHeap(argv);
+  RecordArguments(argv);
   CLI::App app{
       "trainsim: simulate LLM training steps on DGX H100-class clusters.\n"
       "How long does one step of this model take on this cluster, where does the time go,\n"

@@ -166,7 +166,10 @@ void AddOptimizeCommand(CLI::App& app, int& exit_code) {
                   "depend on it.")
       ->check(CLI::Range(1, 256));
   sub->add_flag("--json", options->json, "Print JSON instead of a table.");
-  sub->callback([options, &exit_code] { exit_code = Optimize(*options); });
+  sub->callback([options, &exit_code] {
+    UseHugePageHeap();
+    exit_code = Optimize(*options);
+  });
 }
 
 }  // namespace trainsim::cli

@@ -137,7 +137,10 @@ int Run(const RunOptions& options) {
     std::fprintf(stderr, "%s\n", spec.status().message().c_str());
     return kExitBadInput;
   }
-  if (!options.check) return Simulate(options, *loaded, *spec);
+  if (!options.check) {
+    if (spec->simulation.expand) UseHugePageHeap();
+    return Simulate(options, *loaded, *spec);
+  }
   const std::string resolved = config::ResolvedYaml(*loaded, *spec);
   if (options.json) {
     StatusOr<config::LoadedScenario> reloaded = config::LoadScenarioText(resolved, loaded->file);

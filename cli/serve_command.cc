@@ -103,7 +103,10 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                    "then they are cancelled.")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
-  serve->callback([serve_options, &exit_code] { exit_code = Serve(*serve_options); });
+  serve->callback([serve_options, &exit_code] {
+    UseHugePageHeap();
+    exit_code = Serve(*serve_options);
+  });
 }
 
 }  // namespace trainsim::cli

@@ -282,7 +282,10 @@ void AddSweepCommand(CLI::App& app, int& exit_code) {
       "then merge (header once, rows sorted by point):\n"
       "  { head -n 1 out/part-0.csv; for f in out/part-*.csv; do tail -n +2 \"$f\"; done "
       "| sort -t, -k1,1n; } > study.csv");
-  sweep->callback([options, &exit_code] { exit_code = Sweep(*options); });
+  sweep->callback([options, &exit_code] {
+    UseHugePageHeap();
+    exit_code = Sweep(*options);
+  });
 }
 
 }  // namespace trainsim::cli

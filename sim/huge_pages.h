@@ -4,8 +4,9 @@
 // transparent huge pages for its heap (the tunable glibc.malloc.hugetlb=1), which under the
 // kernel's "madvise" THP mode, a common distribution default, it otherwise does not do;
 // `trainsim run --expand` at 16,384 GPUs takes about a quarter less time with it (README,
-// "Performance"). glibc reads tunables only when a process starts, so a program that simulates
-// (trainsim, scale_bench) sets the tunable and re-executes itself once.
+// "Performance"). glibc reads tunables only when a process starts, so a program sets the tunable
+// and re-executes itself once: scale_bench at start, trainsim for the commands that hold large
+// heaps (cli/commands.h), since starting it twice costs more than small runs take.
 #ifndef TRAINSIM_SIM_HUGE_PAGES_H_
 #define TRAINSIM_SIM_HUGE_PAGES_H_
 
@@ -15,8 +16,9 @@ namespace trainsim {
 // all of these hold: glibc 2.35 or later, not a sanitizer build (it brings its own allocator),
 // the kernel's THP mode is "madvise", and GLIBC_TUNABLES does not already name
 // glibc.malloc.hugetlb (a user's own setting is kept; it also marks the re-executed process).
-// Otherwise, or if the exec fails, returns and the process goes on as it was started. Call it
-// first thing in main, before any thread exists. Results do not depend on it.
+// Otherwise, or if the exec fails, returns and the process goes on as it was started. The new
+// image starts over from main: call it before any thread exists and before writing output.
+// Results do not depend on it.
 void ReexecWithHugePageHeap(char** argv);
 
 }  // namespace trainsim
