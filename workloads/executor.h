@@ -57,7 +57,8 @@ struct ExecutionTrace {
 };
 
 // Runs the graph from time 0 until every node is done. A dependency cycle (or a node that can
-// never start) is an InternalError naming it.
+// never start) is an InternalError naming it. The plans run with their links in series merged
+// (collectives/series_links.h): the same rates and link bytes, a fraction of the hops.
 StatusOr<ExecutionTrace> ExecuteNative(const ExecutionGraph& graph,
                                        std::span<const PlannedComm> comms,
                                        const topology::Topology& topology);
