@@ -7,11 +7,11 @@
 namespace trainsim::workloads {
 
 GraphWalker::GraphWalker(const ExecutionGraph& graph, std::function<void(NodeId)> start)
-    : graph_(graph),
-      start_(std::move(start)),
-      state_(graph.size()),
-      next_(static_cast<size_t>(graph.streams()), 0),
-      busy_(static_cast<size_t>(graph.streams()), false) {
+    : graph_(graph), start_(std::move(start)), state_(graph.size()) {
+  streams_.reserve(static_cast<size_t>(graph.streams()));
+  for (int s = 0; s < graph.streams(); ++s) {
+    streams_.push_back(StreamState{.order = graph.stream_order(s), .next = 0, .busy = false});
+  }
   for (NodeId id = 0; id < graph.size(); ++id) {
     const GraphNode n = graph.node(id);
     state_[id] = NodeState{.pending = static_cast<uint32_t>(graph.predecessors(id).size()),
@@ -30,8 +30,8 @@ void GraphWalker::Finished(NodeId id) {
   const int32_t stream = state_[id].stream;
   state_[id].pending = kDone;  // its predecessors have all finished: nothing counts it down again
   if (stream >= 0) {
-    busy_[stream] = false;
-    ++next_[stream];
+    streams_[stream].busy = false;
+    ++streams_[stream].next;
   }
   for (NodeId s : graph_.successors(id)) {
     NodeState& succ = state_[s];
@@ -58,12 +58,11 @@ Status GraphWalker::CheckAllRan() const {
 }
 
 void GraphWalker::TryStream(int stream) {
-  if (busy_[stream]) return;
-  std::span<const NodeId> order = graph_.stream_order(stream);
-  if (next_[stream] == order.size()) return;
-  const NodeId id = order[next_[stream]];
+  StreamState& s = streams_[stream];
+  if (s.busy || s.next == s.order.size()) return;
+  const NodeId id = s.order[s.next];
   if (state_[id].pending > 0) return;
-  busy_[stream] = true;
+  s.busy = true;
   start_(id);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "sim/status.h"
@@ -38,12 +39,17 @@ class GraphWalker {
     int32_t stream;    // the stream it is on; -1 if off-stream
   };
   static constexpr uint32_t kDone = ~uint32_t{0};
+  // A stream's order and place in it, together: a finishing node reads both.
+  struct StreamState {
+    std::span<const NodeId> order;  // the graph's stream_order
+    uint32_t next;                   // position of its next node in `order`
+    bool busy;
+  };
 
   const ExecutionGraph& graph_;
   std::function<void(NodeId)> start_;
-  std::vector<NodeState> state_;  // by node
-  std::vector<size_t> next_;      // by stream: position of its next node in stream order
-  std::vector<bool> busy_;        // by stream
+  std::vector<NodeState> state_;      // by node
+  std::vector<StreamState> streams_;  // by stream
 };
 
 }  // namespace trainsim::workloads
